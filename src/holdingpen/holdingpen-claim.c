@@ -1,0 +1,128 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <skalibs/types.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/exec.h>
+
+#include <holdingpen/config.h>
+#include <holdingpen/holdingpen.h>
+
+#define USAGE "holdingpen-claim [ -s socket ] [ -t millisecs ] [ -n ] [ -d fd ] pool prog..."
+#define dieusage() strerr_dieusage(100, USAGE)
+
+ /*
+   The lease is the connection: it must survive the exec, so the program
+   (and any child it lets inherit the fd) holds the slot for as long as it
+   lives, and its death, however violent, gives the slot back.
+ */
+
+static void refused (int code, char const *pool, holdingpen_lease const *lease)
+{
+  if (code == HOLDINGPEN_TOOSOON)
+  {
+    char fmt[UINT32_FMT] ;
+    fmt[uint32_fmt(fmt, lease->wait)] = 0 ;
+    strerr_dief5x(code, "pool ", pool, ": too soon since this user's last claim: wait ", fmt, " more seconds") ;
+  }
+  strerr_dief4x(code, "pool ", pool, ": ", holdingpen_code_str(code)) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  holdingpen a = HOLDINGPEN_ZERO ;
+  holdingpen_lease lease = HOLDINGPEN_LEASE_ZERO ;
+  char const *path = getenv("HOLDINGPEN_SOCKET") ;
+  uint32_t millisecs = HOLDINGPEN_FOREVER ;
+  uint32_t flags = 0 ;
+  int newfd = -1 ;
+  tain deadline ;
+  int r ;
+  PROG = "holdingpen-claim" ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "s:t:nd:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 's' : path = l.arg ; break ;
+        case 't' : if (!uint320_scan(l.arg, &millisecs) || millisecs == HOLDINGPEN_FOREVER) dieusage() ; break ;
+        case 'n' : flags |= HOLDINGPEN_CLAIM_NOWAIT ; break ;
+        case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u > 1000000) dieusage() ; newfd = u ; break ; }
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ; argv += l.ind ;
+  }
+  if (argc < 2) dieusage() ;
+  if (!path || !*path) path = HOLDINGPEN_DEFAULT_SOCKET ;
+  if (strlen(argv[0]) > HOLDINGPEN_POOLNAME_MAX) strerr_dief3x(100, "pool ", argv[0], ": name too long") ;
+
+   /* The server keeps the real deadline; ours only guards against a server that never answers. */
+  tain_now_set_stopwatch_g() ;
+  if (millisecs == HOLDINGPEN_FOREVER || (flags & HOLDINGPEN_CLAIM_NOWAIT)) tain_add_g(&deadline, &tain_infinite_relative) ;
+  else
+  {
+    tain_from_millisecs(&deadline, millisecs > 0x7fffffff - 5000 ? 0x7fffffff : (int)millisecs + 5000) ;
+    tain_add_g(&deadline, &deadline) ;
+  }
+  {
+    tain cdeadline ;
+    tain_addsec_g(&cdeadline, 10) ;
+    if (!holdingpen_start_g(&a, path, &cdeadline))
+      strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
+  }
+  r = holdingpen_claim_g(&a, &lease, argv[0], millisecs, flags, &deadline) ;
+  if (r < 0)
+  {
+    if (errno == ETIMEDOUT) strerr_dief3x(99, "pool ", argv[0], ": the server did not answer in time") ;
+    strerr_diefu3sys(111, "claim from pool ", argv[0], " (reading the answer)") ;
+  }
+  if (r) refused(r, argv[0], &lease) ;
+
+  if (lease.fd >= 0)
+  {
+    if (newfd >= 0 && newfd != lease.fd)
+    {
+      if (newfd == lease.leasefd)
+      {
+        int fd = dup(lease.leasefd) ;
+        if (fd < 0) strerr_diefu1sys(111, "dup the lease fd") ;
+        fd_close(lease.leasefd) ;
+        lease.leasefd = fd ;
+      }
+      if (fd_move(newfd, lease.fd) < 0) strerr_diefu1sys(111, "move the resource fd") ;
+      lease.fd = newfd ;
+    }
+    if (uncoe(lease.fd) < 0) strerr_diefu1sys(111, "uncoe the resource fd") ;
+  }
+  if (uncoe(lease.leasefd) < 0 || ndelay_off(lease.leasefd) < 0)
+    strerr_diefu1sys(111, "prepare the lease fd") ;
+
+  {
+    char modif[256] ;
+    size_t m = 0 ;
+    size_t n = 0 ;
+#define ADDNUM(name, fmtfunc, val) do { memcpy(modif + m, name "=", sizeof(name)) ; m += sizeof(name) ; m += fmtfunc(modif + m, val) ; modif[m++] = 0 ; n++ ; } while (0)
+    if (lease.fd >= 0) ADDNUM("HOLDINGPEN_FD", uint_fmt, (unsigned int)lease.fd) ;
+    else { memcpy(modif + m, "HOLDINGPEN_FD", 14) ; m += 14 ; n++ ; }
+    ADDNUM("HOLDINGPEN_LEASEFD", uint_fmt, (unsigned int)lease.leasefd) ;
+    ADDNUM("HOLDINGPEN_SIZE", uint64_fmt, lease.size) ;
+    ADDNUM("HOLDINGPEN_LEASE", uint64_fmt, lease.id) ;
+#undef ADDNUM
+    memcpy(modif + m, "HOLDINGPEN_KIND=", 16) ; m += 16 ;
+    { size_t k = strlen(lease.kind) ; memcpy(modif + m, lease.kind, k + 1) ; m += k + 1 ; n++ ; }
+    memcpy(modif + m, "HOLDINGPEN_POOL=", 16) ; m += 16 ;
+    { size_t k = strlen(argv[0]) ; memcpy(modif + m, argv[0], k + 1) ; m += k + 1 ; n++ ; }
+    xmexec_n(argv + 1, modif, m, n) ;
+  }
+}

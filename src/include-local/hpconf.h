@@ -1,0 +1,74 @@
+/* ISC license. */
+
+#ifndef HPCONF_H
+#define HPCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+
+#include <holdingpen/holdingpen.h>
+
+ /* Pool configuration: what a pool directory says, checked. */
+
+#define HP_KIND_MEMFD 0
+#define HP_KIND_HUGETLB 1
+#define HP_KIND_FILE 2
+#define HP_KIND_BALLAST_MEM 3
+#define HP_KIND_BALLAST_DISK 4
+#define HP_KIND_N 5
+
+#define HP_DIR_MAX 1023
+#define HP_DEFAULT_KILLDELAY 2
+
+typedef struct hp_poolconf_s hp_poolconf, *hp_poolconf_ref ;
+struct hp_poolconf_s
+{
+  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
+  char dir[HP_DIR_MAX + 1] ;
+  uint64_t size ;
+  uint32_t count ;
+  uint32_t expire ;
+  uint32_t ifelapsed ;
+  uint32_t killdelay ;
+  uint32_t maxperuid ;
+  unsigned int kind ;
+  unsigned int lock : 1 ;
+} ;
+
+extern char const *const hp_kind_names[HP_KIND_N] ;
+extern int hp_kind_scan (char const *, unsigned int *) ;
+#define hp_kind_isfd(k) ((k) <= HP_KIND_FILE)
+#define hp_kind_isdisk(k) ((k) == HP_KIND_FILE || (k) == HP_KIND_BALLAST_DISK)
+
+extern size_t hp_size_scan (char const *, uint64_t *) ;
+extern int hp_poolname_valid (char const *, size_t) ;
+extern uint64_t hp_hugepagesize (void) ;
+
+extern int hp_conferr (stralloc *, char const *, char const *, char const *) ;
+extern void hp_poolconf_default (hp_poolconf *) ;
+extern int hp_poolconf_check (hp_poolconf const *, uint64_t, stralloc *) ;
+extern int hp_poolconf_read (hp_poolconf *, char const *, char const *, stralloc *) ;
+extern int hp_pooldir_read (genalloc *, char const *, stralloc *) ;
+
+
+ /* Requests, as holdingpend sees them once a message is framed. */
+
+typedef struct hp_request_s hp_request, *hp_request_ref ;
+struct hp_request_s
+{
+  char op ;
+  unsigned char flags ;
+  uint32_t millisecs ;
+  uint64_t lease ;
+  char const *pool ;    /* C: the pool name, inside the message */
+  char const *names ;   /* S: npools names, each null-terminated */
+  size_t namelen ;
+  unsigned int npools ;
+} ;
+
+extern int hp_request_parse (hp_request *, char const *, size_t) ;
+
+#endif

@@ -1,0 +1,12 @@
+/* ISC license. */
+
+#include "hpconf.h"
+
+char const *const hp_kind_names[HP_KIND_N] =
+{
+  "memfd",
+  "hugetlb",
+  "file",
+  "ballast-mem",
+  "ballast-disk"
+} ;
