@@ -1,0 +1,50 @@
+#!/bin/sh
+# Under a real s6-svscan with a notification-fd, s6-svwait -U returns only
+# once every slot of every pool is reserved: at that moment the status shows
+# every slot ready, the helpers are running, and the machine's Shmem has
+# grown by at least count x size.
+. "$(dirname "$0")/lib.sh"
+
+MB=1048576
+hp_pool big 16M 4
+hp_pool small 8M 2
+want=$((4 * 16 * MB + 2 * 8 * MB))
+
+shmem0=$(hp_shmem)
+t0=$(hp_now_ms)
+hp_start_supervised -p "$T/pools"
+ok "s6-svwait -U returns (service up and ready)" hp_wait_up
+shmem1=$(hp_shmem)
+# nothing polled in between: these are the values at the moment of readiness
+big_ready=$(hp_field big ready)
+small_ready=$(hp_field small ready)
+note "readiness after $(($(hp_now_ms) - t0)) ms; Shmem grew by $(((shmem1 - shmem0) / 1024)) kB, pools hold $((want / 1024)) kB"
+
+is "$(cat "$HP_SVC/notification-fd")" 1 "the service directory has a notification-fd"
+pid=$(hp_daemon_pid)
+like "$pid" '^[0-9]+$' "s6-svstat -p gives the daemon's pid"
+like "$(hp_cmdline "$pid")" 'holdingpend' "the service's process is holdingpend (holdingpen-daemon exec'd into it)"
+slack=$(hp_shmem_slack)
+cmp_ok $((shmem1 - shmem0)) -ge $((want - slack)) "Shmem grew by at least count x size of every pool by readiness (less $((slack / 1024)) kB of per-CPU counter drift)"
+is "$big_ready" 4 "pool big: 4 slots ready at readiness"
+is "$small_ready" 2 "pool small: 2 slots ready at readiness"
+is "$(hp_field big preparing)" 0 "pool big: none preparing"
+is "$(hp_field big held)" 0 "pool big: none held"
+is "$(hp_field big size)" $((16 * MB)) "pool big: size in bytes"
+is "$(hp_field big count)" 4 "pool big: count"
+is "$(hp_field big kind)" memfd "pool big: kind"
+is "$(hp_helper_count "$pid")" 6 "one helper process per slot (6)"
+
+ok "log: event=start" hp_log_has 'holdingpend: info: event=start( |$)'
+ok "log: event=ready" hp_log_has 'holdingpend: info: event=ready( |$)'
+is "$(hp_log_count 'event=helper-ready .*pool=big')" 4 "log: 4 helper-ready lines for pool big"
+is "$(hp_log_count 'event=helper-ready .*pool=small')" 2 "log: 2 helper-ready lines for pool small"
+# readiness is announced after the last slot: no helper-ready after event=ready
+last_hr=$(grep -nE 'event=helper-ready' "$T/log" | tail -n 1 | cut -d: -f1)
+first_ready=$(grep -nE 'event=ready( |$)' "$T/log" | head -n 1 | cut -d: -f1)
+cmp_ok "${last_hr:-0}" -lt "${first_ready:-0}" "log: event=ready comes after the last helper-ready"
+
+hp_stop
+ok "the supervision tree is gone after hp_stop" hp_dead "$pid"
+
+done_testing
