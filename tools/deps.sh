@@ -1,0 +1,35 @@
+# Sourced by tools/check.sh and tools/demo.sh: make sure the Debian packages
+# needed to build, test and run holdingpen are installed.
+#
+#   hp_need_packages NAME
+#
+# As root, installs the missing ones (one apt-get update, one apt-get
+# install). As another user, prints one line naming them and exits 100.
+# On a system without dpkg, says so and carries on: configure will tell what
+# is missing.
+
+HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
+
+hp_package_installed () {
+  dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+hp_need_packages () {
+  if ! command -v dpkg >/dev/null 2>&1 ; then
+    echo "$1: warning: no dpkg, not checking for the packages: $HP_PACKAGES" 1>&2
+    return 0
+  fi
+  hp_missing=
+  for hp_p in $HP_PACKAGES ; do
+    hp_package_installed "$hp_p" || hp_missing="${hp_missing:+$hp_missing }$hp_p"
+  done
+  test -n "$hp_missing" || return 0
+  if test "$(id -u)" -ne 0 ; then
+    echo "$1: fatal: missing Debian packages: as root, run: apt-get install $hp_missing" 1>&2
+    exit 100
+  fi
+  echo "$1: installing the missing Debian packages: $hp_missing"
+  apt-get update || { echo "$1: fatal: apt-get update failed" 1>&2 ; exit 111 ; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $hp_missing \
+    || { echo "$1: fatal: unable to install: $hp_missing" 1>&2 ; exit 111 ; }
+}
