@@ -164,7 +164,7 @@ static void scrub (helper *h)
   drop(h) ;
 }
 
- /* Waits for a command; dies quietly when holdingpend is gone. */
+ /* Waits for a command, 0 if none by deadline; dies quietly when holdingpend is gone. */
 static char command (helper *h, tain const *deadline)
 {
   unixmessage m ;
@@ -172,6 +172,8 @@ static char command (helper *h, tain const *deadline)
   if (r < 0)
   {
     if (errno == EPIPE) _exit(0) ;
+     /* a timed receive says "deadline passed" with ETIMEDOUT: the backoff is over */
+    if (errno == ETIMEDOUT) return 0 ;
     strerr_diefu2sys(111, "read a command from holdingpend for pool ", h->pool) ;
   }
   if (!r) return 0 ;
