@@ -34,9 +34,10 @@ int holdingpen_claim_recv (holdingpen *a, holdingpen_lease *lease)
     case HOLDINGPEN_OK :
     {
       size_t kindlen ;
+       /* the kind, with its null byte, is all that follows the two numbers */
       if (m.len < 19 || m.s[m.len - 1] || m.nfds > 1) return refuse(&m) ;
-      kindlen = m.len - 18 ;
-      if (kindlen > HOLDINGPEN_KIND_MAX + 1) return refuse(&m) ;
+      kindlen = m.len - 17 ;
+      if (kindlen > HOLDINGPEN_KIND_MAX + 1 || memchr(m.s + 17, 0, kindlen - 1)) return refuse(&m) ;
       uint64_unpack_big(m.s + 1, &lease->id) ;
       uint64_unpack_big(m.s + 9, &lease->size) ;
       memcpy(lease->kind, m.s + 17, kindlen) ;
