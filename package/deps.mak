@@ -3,7 +3,10 @@
 #
 
 src/holdingpen/holdingpen-claim.o src/holdingpen/holdingpen-claim.lo: src/holdingpen/holdingpen-claim.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h
+src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h
 src/holdingpen/holdingpen-helper.o src/holdingpen/holdingpen-helper.lo: src/holdingpen/holdingpen-helper.c src/include-local/hpconf.h src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h
+src/holdingpen/holdingpen-revoke.o src/holdingpen/holdingpen-revoke.lo: src/holdingpen/holdingpen-revoke.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h
+src/holdingpen/holdingpen-status.o src/holdingpen/holdingpen-status.lo: src/holdingpen/holdingpen-status.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h
 src/holdingpen/holdingpend.o src/holdingpen/holdingpend.lo: src/holdingpen/holdingpend.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include-local/hpconf.h
 src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingpen_claim.lo: src/libholdingpen/holdingpen_claim.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h
 src/libholdingpen/holdingpen_claim_recv.o src/libholdingpen/holdingpen_claim_recv.lo: src/libholdingpen/holdingpen_claim_recv.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h
