@@ -90,6 +90,11 @@ lib%.so.$(version_M): $(FLAGS_STAMP)
 $(EXTRA_BINS): %: %.c $(EXTRA_BINS_LINK) $(ALL_INCLUDES) $(LOCAL_INCLUDES) $(FLAGS_STAMP)
 	exec $(CC) -o $@ $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LDFLAGS_NOSHARED) $< $(filter-out %.c %.h $(FLAGS_STAMP),$^) $(LDLIBS)
 
+# and on the headers next to them
+$(PROBE_BINS): $(wildcard tests/probe/*.h)
+$(EXAMPLE_BINS): $(wildcard examples/c/*.h)
+$(BENCH_BINS): $(wildcard bench/*.h)
+
 probes: $(PROBE_BINS)
 examples: $(EXAMPLE_BINS)
 bench: $(BENCH_BINS)

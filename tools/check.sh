@@ -16,6 +16,12 @@ hp_need_packages "$PROG"
 MAKE=${MAKE:-make}
 hp_tag_init
 
+# A forgotten "make deps" after adding a source file links programs without it
+if ./tools/gen-deps.sh > package/deps.mak.tmp && ! cmp -s package/deps.mak.tmp package/deps.mak ; then
+  echo "$PROG: warning: package/deps.mak is out of date: run make deps, and commit it" 1>&2
+fi
+rm -f package/deps.mak.tmp
+
 ./configure "$@" || { echo "$PROG: fatal: configure failed" 1>&2 ; exit 1 ; }
 HP_PROC_TAG=$HP_PROC_TAG $MAKE || { echo "$PROG: fatal: make failed" 1>&2 ; exit 1 ; }
 HP_PROC_TAG=$HP_PROC_TAG $MAKE check
