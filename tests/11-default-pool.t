@@ -8,12 +8,24 @@ if test -e /etc/holdingpen/pools ; then
 fi
 
 MB=1048576
+want=$((2 * 64 * MB))
+slack=$(hp_shmem_slack)
 shmem0=$(hp_shmem)
 hp_start_supervised
 ok "s6-svwait -U returns" hp_wait_up
 shmem1=$(hp_shmem)
-slack=$(hp_shmem_slack)
-cmp_ok $((shmem1 - shmem0)) -ge $((2 * 64 * MB - slack)) "Shmem grew by at least 2 x 64M by readiness (less $((slack / 1024)) kB of per-CPU counter drift)"
+# Shmem is the whole machine's: if another process freed shared memory
+# meanwhile, measure again from a fresh start (twice at most).
+round=1
+while test $((shmem1 - shmem0)) -lt $((want - slack)) && test $round -lt 3 ; do
+  round=$((round + 1))
+  note "Shmem grew by $(((shmem1 - shmem0) / 1024)) kB only; round $round"
+  hp_svc_down
+  shmem0=$(hp_shmem)
+  hp_svc_up
+  shmem1=$(hp_shmem)
+done
+cmp_ok $((shmem1 - shmem0)) -ge $((want - slack)) "Shmem grew by at least 2 x 64M by readiness (less $((slack / 1024)) kB of per-CPU counter drift)"
 is "$(hp_field default kind)" memfd "pool default: kind memfd"
 is "$(hp_field default size)" $((64 * MB)) "pool default: 64M"
 is "$(hp_field default count)" 2 "pool default: 2 slots"

@@ -249,7 +249,9 @@ hp_rss_kb() {
 
 # hp_shmem: Shmem of the whole machine, in bytes.
 hp_shmem() {
-  awk '$1 == "Shmem:" { print $2 * 1024 }' /proc/meminfo
+  # the product in sh: awk may print a big one as 2.14748e+09
+  _hsh=$(awk '$1 == "Shmem:" { print $2 }' /proc/meminfo)
+  echo $((_hsh * 1024))
 }
 
 # hp_shmem_slack: how far apart two readings of Shmem may be without any
@@ -334,6 +336,22 @@ hp_start_supervised() {
 hp_wait_up() {
   hp_until 5000 s6-svok "$HP_SVC" || return 1
   s6-svwait -U -t "${1:-10000}" "$HP_SVC"
+}
+
+# hp_svc_down: brings the service down (SIGTERM) and waits, at most 5 s,
+# until the daemon and its helpers are gone.
+hp_svc_down() {
+  _hsd_pid=$(hp_daemon_pid) || { s6-svc -d "$HP_SVC" ; return 0 ; }
+  _hsd_helpers=$(hp_helper_pids "$_hsd_pid")
+  s6-svc -d "$HP_SVC"
+  # shellcheck disable=SC2086
+  hp_until 5000 hp_all_dead "$_hsd_pid" $_hsd_helpers
+}
+
+# hp_svc_up: brings the service up again and waits until it is ready.
+hp_svc_up() {
+  s6-svc -u "$HP_SVC"
+  hp_wait_up
 }
 
 # hp_daemon_pid: pid of the supervised holdingpend (holdingpen-daemon execs

@@ -27,7 +27,7 @@
    size=S kind=K" for a granted claim), or answer=eof (the daemon closed the
    connection), answer=reset, answer=none (nothing within -t, default 5000
    ms), or answer=skipped for the modes that close at once. For error answers
-   and eof, then "closed=1" if the connection is closed within 2 s, else
+   and eof, then "closed=1" if the connection is closed within 5 s, else
    "closed=0". Exit 0 whatever the daemon did; 100 usage, 111 system error. */
 
 #ifndef _GNU_SOURCE
@@ -196,10 +196,11 @@ static uint64_t unpack64 (unsigned char const *s)
   return u ;
 }
 
-/* After an error answer or an eof: does the connection end within 2 s? */
+/* After an error answer or an eof: does the connection end within 5 s?
+   (generous: the daemon may flush the answer and close later, on a timer) */
 static void check_closed (int s)
 {
-  long long deadline = now_ms() + 2000 ;
+  long long deadline = now_ms() + 5000 ;
   for (;;)
   {
     unsigned char c ;
@@ -212,7 +213,7 @@ static void check_closed (int s)
   }
 }
 
-static void print_answer (int r, struct answer_s const *a)
+static void print_answer (int r, struct answer_s const *a, int isclaim)
 {
   if (r == 0) printf("answer=eof\n") ;
   else if (r == -1) printf("answer=none\n") ;
@@ -221,7 +222,7 @@ static void print_answer (int r, struct answer_s const *a)
   else
   {
     printf("answer=%u len=%lu nfds=%u\n", a->s[0], (unsigned long)a->len, a->nfds) ;
-    if (a->s[0] == 0 && a->len >= 18)
+    if (isclaim && a->s[0] == 0 && a->len >= 18)
     {
       unsigned char const *k = a->s + 17 ;
       int terminated = memchr(k, 0, a->len - 17) != 0 ;
@@ -350,7 +351,7 @@ int main (int argc, char const *const *argv)
   else hp_dieusage(PROG, USAGE) ;
 
   r = recv_answer(s, now_ms() + timeout, &a) ;
-  print_answer(r, &a) ;
+  print_answer(r, &a, !strncmp(mode, "claim", 5)) ;
   if (r == 1 && !strcmp(mode, "status") && a.len > 1) fwrite(a.s + 1, 1, a.len - 1, stdout) ;
   if (r == 1 && a.len && a.s[0] == 0 && hold) { fflush(stdout) ; sleep_ms(hold) ; }
   if (r == 0 || r == -2 || (expect_close && r == 1)) check_closed(s) ;
