@@ -58,7 +58,17 @@ int main (int argc, char const *const *argv)
       int r = holdingpen_revoke_g(&a, ids[i], &deadline) ;
       if (r < 0) strerr_diefu2sys(111, "revoke lease ", argv[i]) ;
       if (r == HOLDINGPEN_DENIED) strerr_dief1x(1, "revoke refused: permission denied by the server's rules") ;
-      if (r == HOLDINGPEN_NOENT) { strerr_warnw2x("no such lease: ", argv[i]) ; e = 2 ; }
+      if (r == HOLDINGPEN_NOENT)
+      {
+        strerr_warnw2x("no such lease: ", argv[i]) ;
+        e = 2 ;
+         /* the server closes the connection after a refusal: the rest needs a new one */
+        if (i + 1 < argc || flagr)
+        {
+          holdingpen_end(&a) ;
+          if (!holdingpen_start_g(&a, path, &deadline)) strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
+        }
+      }
       else if (r) strerr_dief2x(111, "revoke refused: ", holdingpen_code_str(r)) ;
     }
   }
