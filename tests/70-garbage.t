@@ -59,7 +59,7 @@ for m in shorthead shortbody hugelen ; do
 done
 
 # a claim with an unrequested fd attached: answered (granted or refused), never kept
-out=$("$client" "$HP_SOCKET" claim-with-fd g nowait)
+out=$("$client" "$HP_SOCKET" claim-with-fd g)
 like "$out" '^answer=(0|100|eof|reset)( |$)' "claim with an fd attached: granted or refused"
 ok "the daemon still serves a claim" serves
 
