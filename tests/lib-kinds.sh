@@ -1,0 +1,203 @@
+# Functions for the tests of the resource kinds (tests/3[1-9]-*.t). POSIX sh;
+# sourced after lib.sh.
+#
+# These tests change the machine: they mount small private filesystems, raise
+# vm.nr_hugepages, make memory cgroups. Every change is registered with
+# hpk_on_exit and undone at exit, after the daemon and every tracked process
+# are gone (a mount or a cgroup cannot go while something uses it).
+#
+# Measurements are per process (VmLck, VmRSS, CPU time) or on a filesystem
+# the test made, so that other activity on the machine does not disturb them.
+# HugePages_Free is system-wide: the hugetlb tests compare it only across
+# short intervals.
+
+# --- undoing what the test changed --------------------------------------------
+
+# hpk_on_exit COMMAND: a shell command (one line) to run at exit. Commands
+# run in the reverse order of registration.
+hpk_on_exit() {
+  printf '%s\n' "$1" >> "$T/.undo"
+}
+
+hpk__cleanup() {
+  _hkc_rc=$?
+  trap - EXIT
+  hp_stop
+  if test -s "$T/.pids" ; then
+    for _hkc_p in $(sort -u "$T/.pids") ; do
+      hp_alive "$_hkc_p" && kill -KILL "$_hkc_p" 2>/dev/null
+    done
+    for _hkc_p in $(sort -u "$T/.pids") ; do
+      hp_until 3000 hp_dead "$_hkc_p"
+    done
+  fi
+  if test -s "$T/.undo" ; then
+    sed '1!G;h;$!d' "$T/.undo" > "$T/.undo.rev"
+    while IFS= read -r _hkc_cmd ; do
+      eval "$_hkc_cmd" || diag "cleanup failed: $_hkc_cmd"
+    done < "$T/.undo.rev"
+  fi
+  (exit $_hkc_rc)
+  hp__cleanup
+}
+trap hpk__cleanup EXIT
+
+# --- reading numbers ------------------------------------------------------------
+
+# hpk_key TEXT KEY: the value of KEY in key=value lines (a probe's output).
+hpk_key() {
+  printf '%s\n' "$1" | awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) ; exit }'
+}
+
+# hpk_meminfo FIELD: a field of /proc/meminfo, as printed (kB or a count).
+hpk_meminfo() {
+  awk -v f="$1:" '$1 == f { print $2 ; exit }' /proc/meminfo
+}
+
+# hpk_status_bytes PID FIELD: a kB field of /proc/PID/status (VmLck,
+# VmRSS...) in bytes; empty if the process is gone.
+hpk_status_bytes() {
+  awk -v f="$2:" '$1 == f { print $2 * 1024 ; exit }' "/proc/$1/status" 2>/dev/null
+}
+
+# hpk_cputicks PID: user + system CPU time of PID, in clock ticks.
+hpk_cputicks() {
+  _hct=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  _hct=${_hct##*) }
+  echo "$_hct" | awk '{ print $12 + $13 }'
+}
+
+# hpk_avail DIR: bytes available to an unprivileged user on DIR's filesystem.
+hpk_avail() {
+  stat -f -c '%a %S' "$1" | awk '{ printf "%.0f\n", $1 * $2 }'
+}
+
+# hpk_near A B SLACK: |A - B| <= SLACK.
+hpk_near() {
+  test -n "$1" && test -n "$2" || return 1
+  _hn=$(($1 - $2))
+  test "${_hn#-}" -le "$3"
+}
+
+# hpk_pool_helpers POOL: pids of the live helpers of POOL.
+hpk_pool_helpers() {
+  for _hph_p in $(hp_helper_pids) ; do
+    case " $(hp_cmdline "$_hph_p") " in
+      *" -p $1 "*) echo "$_hph_p" ;;
+    esac
+  done
+}
+
+# hpk_pool_helper POOL: the one live helper of a one-slot pool (fails if
+# there is not exactly one).
+hpk_pool_helper() {
+  _hph1=$(hpk_pool_helpers "$1")
+  test -n "$_hph1" && test "$(echo "$_hph1" | wc -l)" -eq 1 || return 1
+  echo "$_hph1"
+}
+
+# --- filesystems ------------------------------------------------------------------
+
+# hpk_tmpfs DIR SIZE: mounts a private tmpfs of SIZE (mount syntax: 40m) on
+# DIR, unmounted at exit. Fails (with HPK_WHY set) if mounting is refused.
+hpk_tmpfs() {
+  mkdir -p "$1"
+  if ! HPK_WHY=$(mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>&1) ; then
+    HPK_WHY="cannot mount a tmpfs: ${HPK_WHY:-mount failed}"
+    return 1
+  fi
+  hpk_on_exit "hp_until 3000 umount $(hp__quote "$1") 2>/dev/null || umount -l $(hp__quote "$1")"
+}
+
+# --- hugepages -------------------------------------------------------------------
+
+HPK_HUGE_ADDED=0
+
+# hpk_hugepagesize: the default hugepage size in bytes; empty if none.
+hpk_hugepagesize() {
+  awk '$1 == "Hugepagesize:" { print $2 * 1024 ; exit }' /proc/meminfo
+}
+
+# hpk_hugepages_add N: raises vm.nr_hugepages by N, so that N more hugepages
+# are free; lowered by as much at exit (not reset: another user may have
+# raised it meanwhile). Fails (HPK_WHY set) if the kernel cannot find them.
+hpk_hugepages_add() {
+  _hha_before=$(hpk_meminfo HugePages_Free)
+  _hha_nr=$(cat /proc/sys/vm/nr_hugepages) || { HPK_WHY="cannot read vm.nr_hugepages" ; return 1 ; }
+  if ! (echo $((_hha_nr + $1)) > /proc/sys/vm/nr_hugepages) 2>/dev/null ; then
+    HPK_WHY="cannot write vm.nr_hugepages"
+    return 1
+  fi
+  _hha_got=$(($(cat /proc/sys/vm/nr_hugepages) - _hha_nr))
+  if test "$HPK_HUGE_ADDED" -eq 0 ; then
+    hpk_on_exit 'echo $(($(cat /proc/sys/vm/nr_hugepages) - HPK_HUGE_ADDED)) > /proc/sys/vm/nr_hugepages'
+  fi
+  HPK_HUGE_ADDED=$((HPK_HUGE_ADDED + _hha_got))
+  if test "$_hha_got" -lt "$1" || test "$(hpk_meminfo HugePages_Free)" -lt $((_hha_before + $1)) ; then
+    HPK_WHY="asked the kernel for $1 more hugepages, it found $_hha_got"
+    return 1
+  fi
+  return 0
+}
+
+# --- memory cgroups ------------------------------------------------------------------
+
+# hpk_memcg LIMIT: makes a memory cgroup below this shell's own, limited to
+# LIMIT bytes, removed at exit. Sets HPK_CG (its directory) and HPK_CG_V (1
+# or 2). Fails with HPK_WHY set if neither cgroup v2 memory.max nor v1
+# memory.limit_in_bytes can be used here.
+hpk_memcg() {
+  HPK_CG=
+  _hmc_name="holdingpen-test-$$"
+  # v2: the unified hierarchy with the memory controller
+  _hmc_mnt=$(awk '$3 == "cgroup2" { print $2 ; exit }' /proc/self/mounts)
+  _hmc_path=$(awk -F: '$1 == "0" && $2 == "" { print $3 ; exit }' /proc/self/cgroup)
+  if test -n "$_hmc_mnt" && grep -qw memory "$_hmc_mnt$_hmc_path/cgroup.controllers" 2>/dev/null ; then
+    if mkdir "$_hmc_mnt$_hmc_path/$_hmc_name" 2>/dev/null ; then
+      hpk_on_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
+      if test -f "$_hmc_mnt$_hmc_path/$_hmc_name/memory.max" \
+       && (echo "$1" > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.max") 2>/dev/null ; then
+        echo 0 > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.swap.max" 2>/dev/null
+        HPK_CG="$_hmc_mnt$_hmc_path/$_hmc_name" ; HPK_CG_V=2
+        return 0
+      fi
+    fi
+  fi
+  # v1: the hierarchy that has the memory controller
+  _hmc_mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2 ; exit }' /proc/self/mounts)
+  _hmc_path=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 ; exit }' /proc/self/cgroup)
+  if test -n "$_hmc_mnt" && mkdir "$_hmc_mnt$_hmc_path/$_hmc_name" 2>/dev/null ; then
+    hpk_on_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
+    if (echo "$1" > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.limit_in_bytes") 2>/dev/null ; then
+      HPK_CG="$_hmc_mnt$_hmc_path/$_hmc_name" ; HPK_CG_V=1
+      return 0
+    fi
+  fi
+  HPK_WHY="no writable memory cgroup (neither v2 memory.max nor v1 memory.limit_in_bytes)"
+  return 1
+}
+
+hpk__rmcg() {
+  hp_until 3000 rmdir "$1" 2>/dev/null || rmdir "$1"
+}
+
+# hpk_cg_run COMMAND...: runs COMMAND inside $HPK_CG (in the foreground).
+hpk_cg_run() {
+  sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$HPK_CG" "$@"
+}
+
+# hpk_cg_bg COMMAND...: hp_bg, inside $HPK_CG (HP_BG_PID is COMMAND's pid).
+hpk_cg_bg() {
+  hp_bg sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$HPK_CG" "$@"
+}
+
+# hpk_cg_usage: bytes charged to $HPK_CG now.
+hpk_cg_usage() {
+  if test "$HPK_CG_V" = 2 ; then cat "$HPK_CG/memory.current" ; else cat "$HPK_CG/memory.usage_in_bytes" ; fi
+}
+
+# hpk_cg_oom_kills: how many processes the OOM killer killed in $HPK_CG.
+hpk_cg_oom_kills() {
+  if test "$HPK_CG_V" = 2 ; then _hco="$HPK_CG/memory.events" ; else _hco="$HPK_CG/memory.oom_control" ; fi
+  awk '$1 == "oom_kill" { print $2 ; f = 1 } END { if (!f) print 0 }' "$_hco"
+}
