@@ -50,8 +50,8 @@ like "$(key fd)" '^[0-9]+$' "HOLDINGPEN_FD is a decimal fd"
 like "$(key leasefd)" '^[0-9]+$' "HOLDINGPEN_LEASEFD is a decimal fd"
 isnt "$(key fd)" "$(key leasefd)" "the resource fd and the lease fd differ"
 lease=$(key lease)
-ok "log: grant line for that lease" hp_log_has "event=grant pool=mem slot=[0-9]+ lease=$lease( |$)"
-ok "log: release line for that lease" hp_until 5000 hp_log_has "event=release pool=mem slot=[0-9]+ lease=$lease( |$)"
+ok "log: grant line for that lease" hp_log_kv_has event=grant pool=mem "lease=$lease"
+ok "log: release line for that lease" hp_until 5000 hp_log_kv_has event=release pool=mem "lease=$lease"
 
 # -d fd: the resource fd on that number, inherited by the program's children
 out=$(hp_claim -d 7 mem sh -c 'echo "fd=$HOLDINGPEN_FD" ; echo "link=$(readlink /proc/self/fd/7)"')
