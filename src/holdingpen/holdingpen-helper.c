@@ -103,6 +103,26 @@ static void drop (helper *h)
   }
 }
 
+ /*
+   fallocate leaves shmem pages allocated but not yet cleared: the kernel
+   zeroes each one at its first fault. Fault them all now, so that the
+   holder's mapping finds them ready and costs only minor faults.
+ */
+static int prefault (helper *h)
+{
+  char *p = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
+  if (p == MAP_FAILED) return 0 ;
+#ifdef MADV_POPULATE_READ
+  if (madvise(p, h->size, MADV_POPULATE_READ) < 0)
+#endif
+  {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE) ;
+    for (size_t i = 0 ; i < h->size ; i += page) (void)((char volatile *)p)[i] ;
+  }
+  munmap(p, h->size) ;
+  return 1 ;
+}
+
  /* 1: reserved; 0: transient failure, errno set; dies if it can never work. */
 static int reserve (helper *h)
 {
@@ -138,6 +158,13 @@ static int reserve (helper *h)
   if (!hp_kind_isdisk(h->kind)
    && fcntl(h->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
     strerr_diefu2sys(111, "seal the memfd for pool ", h->pool) ;
+   /* hugetlbfs clears its pages in fallocate; with lock, mlock faults them in */
+  if (h->kind == HP_KIND_MEMFD && !h->lock && !prefault(h))
+  {
+    int e = errno ;
+    drop(h) ;
+    return (errno = e, 0) ;
+  }
   if (h->lock)
   {
     h->map = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
