@@ -1372,8 +1372,9 @@ static void prepare (hpd *d, tain *deadline, int cont)
   {
     client *c = d->clients + i ;
     short events = 0 ;
-    c->xindex = 0 ;
+     /* free entries are never written: their pages stay untouched */
     if (c->state == CLIENT_FREE) continue ;
+    c->xindex = 0 ;
     if (c->state != CLIENT_CLOSING && c->state != CLIENT_GRANTING) events |= IOPAUSE_READ ;
     if (!unixmessage_sender_isempty(&c->conn.out)) events |= IOPAUSE_WRITE ;
     if (events) x_add(d, unixmessage_sender_fd(&c->conn.out), events, &c->xindex) ;
@@ -1607,9 +1608,9 @@ int main (int argc, char const *const *argv, char const *const *envp)
       pool_new(&d, genalloc_s(hp_poolconf, &confs) + i) ;
     genalloc_free(hp_poolconf, &confs) ;
   }
-  d.clients = alloc(d.maxconn * sizeof(client)) ;
+   /* calloc, not alloc+memset: pages of the table stay untouched until a client needs them */
+  d.clients = calloc(d.maxconn, sizeof(client)) ;
   if (!d.clients) strerr_diefu1sys(111, "allocate the client table") ;
-  memset(d.clients, 0, d.maxconn * sizeof(client)) ;
 
   {
     logline l ;
