@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 111
 . tools/deps.sh
 . tools/procs.sh
 
-hp_need_packages "$PROG"
+hp_need_packages "$PROG" test
 MAKE=${MAKE:-make}
 hp_tag_init
 

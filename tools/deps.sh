@@ -1,7 +1,11 @@
 # Sourced by tools/check.sh and tools/demo.sh: make sure the Debian packages
 # needed to build, test and run holdingpen are installed.
 #
-#   hp_need_packages NAME
+#   hp_need_packages NAME [ test ]
+#
+# With "test", also what the test suite uses beyond building: clang and its
+# runtime for the fuzzers, valgrind for the daemon's memory check, and
+# dosfstools for a filesystem without hole punching.
 #
 # As root, installs the missing ones (one apt-get update, one apt-get
 # install). As another user, prints one line naming them and exits 100.
@@ -9,6 +13,7 @@
 # is missing.
 
 HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
+HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools"
 
 hp_package_installed () {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
@@ -20,7 +25,9 @@ hp_need_packages () {
     return 0
   fi
   hp_missing=
-  for hp_p in $HP_PACKAGES ; do
+  hp_want=$HP_PACKAGES
+  test "$2" = test && hp_want="$hp_want $HP_TEST_PACKAGES"
+  for hp_p in $hp_want ; do
     hp_package_installed "$hp_p" || hp_missing="${hp_missing:+$hp_missing }$hp_p"
   done
   test -n "$hp_missing" || return 0
