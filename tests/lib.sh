@@ -514,8 +514,10 @@ hp__cleanup() {
 }
 
 # hp_setup: the temporary directory, the exit trap, the checks every file
-# needs. Called at the end of this file.
+# needs. Called at the end of this file; calling it again does nothing.
 hp_setup() {
+  test -z "$_hp_setup_done" || return 0
+  _hp_setup_done=1
   for _hs_p in holdingpend holdingpen-daemon holdingpen-claim holdingpen-status holdingpen-revoke holdingpen-helper ; do
     test -x "$HP_BUILD/$_hs_p" || skip_all "$HP_BUILD/$_hs_p is not built"
   done
