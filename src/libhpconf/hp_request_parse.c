@@ -46,6 +46,7 @@ int hp_request_parse (hp_request *req, char const *s, size_t len)
     case 'S' :
       if (!len) return 0 ;
       req->flags = (unsigned char)s[0] ;
+      if (req->flags) return 0 ;
       req->names = s + 1 ;
       req->namelen = len - 1 ;
       req->npools = names_check(s + 1, len - 1) ;
