@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.." || exit 111
 T=$(mktemp -d "${TMPDIR:-/tmp}/hp-sanitize.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 mkdir "$T/src" "$T/reports"
+ # tests run some programs as nobody: they must be able to write their reports
+chmod 755 "$T" && chmod 1777 "$T/reports"
 git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$T/src" || exit 111
 cd "$T/src" || exit 111
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
