@@ -46,7 +46,8 @@ int hp_pooldir_read (genalloc *pools, char const *dir, stralloc *err)
     genalloc_free(hp_poolconf, &ga) ;
     return r ;
   }
-  qsort(genalloc_s(hp_poolconf, &ga), genalloc_len(hp_poolconf, &ga), sizeof(hp_poolconf), &cmp) ;
+  if (genalloc_len(hp_poolconf, &ga) > 1)
+    qsort(genalloc_s(hp_poolconf, &ga), genalloc_len(hp_poolconf, &ga), sizeof(hp_poolconf), &cmp) ;
   genalloc_free(hp_poolconf, pools) ;
   *pools = ga ;
   return 1 ;
