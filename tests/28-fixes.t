@@ -97,6 +97,8 @@ note "lease ended about $((tend - texp)) ms after the expire line appeared"
 cmp_ok "$((tend - texp))" -ge 2500 "not at once: the kill sequence took its course (>= 2.5 s after expire)"
 is "$(hp_log_kv event=kill pool=pe | sed 's/.* signal=\([A-Z]*\).*/\1/' | tr '\n' ' ')" "CONT INT TERM KILL " \
   "log: every step of the careful kill was taken (CONT INT TERM KILL)"
+is "$(hp_log_kv event=kill pool=pe sent=no error=EPERM | wc -l | tr -d ' ')" 4 \
+  "log: each of those steps says the signal could not be sent (sent=no error=EPERM)"
 ok "log: the lease ends with event=end" hp_log_kv_has event=end pool=pe
 ok "the holder, out of the daemon's reach, is still alive" hp_alive "$holder"
 is "$(grep -v started "$F")" "" "and it got no signal"

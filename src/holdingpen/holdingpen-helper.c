@@ -187,7 +187,11 @@ static void scrub (helper *h)
   unmap(h) ;
   if (h->fd >= 0 && h->kind != HP_KIND_BALLAST_DISK
    && fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
-    strerr_warnwu2sys("punch the hole in the old resource of pool ", h->pool) ;
+  {
+     /* no hole punching on this filesystem: a file is not sealed, truncating frees it as well */
+    if (h->kind != HP_KIND_FILE || ftruncate(h->fd, 0) < 0)
+      strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
+  }
   drop(h) ;
 }
 

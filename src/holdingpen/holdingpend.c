@@ -438,7 +438,8 @@ static void client_refuse (hpd *d, client *c, unsigned char code, char const *ex
   c->slot = 0 ;
   buf[0] = (char)code ;
   if (extralen) memcpy(buf + 1, extra, extralen) ;
-  if (!client_answer(c, buf, 1 + extralen, 0))
+   /* mostly the answer fits in the socket buffer at once: then close now */
+  if (!client_answer(c, buf, 1 + extralen, 0) || unixmessage_sender_isempty(&c->conn.out))
   {
     client_close(d, c) ;
     return ;
@@ -490,6 +491,28 @@ static void pool_prune_recent (pool *p)
     if (tain_future(&until)) r[j++] = r[i] ;
   }
   genalloc_setlen(lastclaim, &p->recent, j) ;
+}
+
+/* Seconds this uid must still wait before claiming from p again; 0 if none. */
+static uint32_t pool_toosoon (pool *p, uid_t uid)
+{
+  lastclaim *lc ;
+  tain until, left ;
+  if (!p->conf.ifelapsed) return 0 ;
+  pool_prune_recent(p) ;
+  lc = pool_lastclaim(p, uid) ;
+  if (!lc) return 0 ;
+  tain_addsec(&until, &lc->when, p->conf.ifelapsed) ;
+  tain_sub(&left, &until, &STAMP) ;
+  return (uint32_t)tai_sec(tain_secp(&left)) + 1 ;
+}
+
+static void refuse_toosoon (hpd *d, client *c, char const *poolname, uint32_t wait)
+{
+  char pack[4] ;
+  uint32_pack_big(pack, wait) ;
+  log_deny(d, c, poolname, "toosoon") ;
+  client_refuse(d, c, HOLDINGPEN_TOOSOON, pack, 4) ;
 }
 
 static void lease_start (hpd *d, client *c, slot *s)
@@ -650,6 +673,15 @@ static void pool_dispatch (hpd *d, pool *p)
       if (c->state == CLIENT_WAITING && c->pool == p && (!first || c->seq < first->seq)) first = c ;
     }
     if (!first) return ;
+     /* the same uid may have queued twice: the second comes too soon after the first */
+    {
+      uint32_t wait = pool_toosoon(p, first->uid) ;
+      if (wait)
+      {
+        refuse_toosoon(d, first, p->conf.name, wait) ;
+        continue ;
+      }
+    }
     grant(d, first, s) ;
   }
 }
@@ -684,20 +716,11 @@ static void do_claim (hpd *d, client *c, hp_request const *req)
     client_refuse(d, c, HOLDINGPEN_NOENT, 0, 0) ;
     return ;
   }
-  if (p->conf.ifelapsed)
   {
-    lastclaim *lc ;
-    pool_prune_recent(p) ;
-    lc = pool_lastclaim(p, c->uid) ;
-    if (lc)
+    uint32_t wait = pool_toosoon(p, c->uid) ;
+    if (wait)
     {
-      char pack[4] ;
-      tain until, left ;
-      tain_addsec(&until, &lc->when, p->conf.ifelapsed) ;
-      tain_sub(&left, &until, &STAMP) ;
-      uint32_pack_big(pack, (uint32_t)tai_sec(tain_secp(&left)) + 1) ;
-      log_deny(d, c, req->pool, "toosoon") ;
-      client_refuse(d, c, HOLDINGPEN_TOOSOON, pack, 4) ;
+      refuse_toosoon(d, c, req->pool, wait) ;
       return ;
     }
   }
@@ -860,19 +883,22 @@ static void do_status (hpd *d, client *c, hp_request const *req)
 static void kill_step (hpd *d, client *c)
 {
   static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
-  if (c->killstep >= 4 || c->pid <= 1 || kill(c->pid, 0) < 0)
+   /* EPERM (a daemon not run as root) still means the holder is there */
+  if (c->killstep >= 4 || c->pid <= 1 || (kill(c->pid, 0) < 0 && errno == ESRCH))
   {
     lease_end(d, c, "end") ;
     return ;
   }
-  kill(c->pid, sigs[c->killstep]) ;
   {
+    int sent = kill(c->pid, sigs[c->killstep]) == 0 ;
     logline l ;
     log_start(&l, "kill") ;
     log_str(&l, "pool", c->pool->conf.name) ;
     log_u64(&l, "lease", c->lease) ;
     log_u64(&l, "pid", c->pid) ;
     log_str(&l, "signal", sig_name(sigs[c->killstep])) ;
+    log_str(&l, "sent", sent ? "yes" : "no") ;
+    if (!sent) log_str(&l, "error", errno == EPERM ? "EPERM" : "other") ;
     log_end(d, &l) ;
   }
   c->killstep++ ;
@@ -1221,7 +1247,15 @@ static int pools_read (hpd const *d, genalloc *confs, stralloc *err)
   {
     int r = hp_pooldir_read(confs, d->pooldir, err) ;
     if (r < 0 && !err->len)
-      return stralloc_cats(err, "unable to read the pool directory ") && stralloc_cats(err, d->pooldir) && stralloc_cats(err, ": ") && stralloc_cats(err, strerror(errno)) ? -1 : -1 ;
+    {
+      int e = errno ;
+       /* if even the message cannot be built, the caller still has -1 */
+      if (stralloc_cats(err, "unable to read the pool directory ") && stralloc_cats(err, d->pooldir))
+      {
+        stralloc_cats(err, ": ") ;
+        stralloc_cats(err, strerror(e)) ;
+      }
+    }
     return r ;
   }
 }
@@ -1245,8 +1279,10 @@ static void pool_update (hpd *d, pool *p, hp_poolconf const *conf)
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
   {
     slot *s = SLOTS(p)[i] ;
-    if (!s->pid && s->state == SLOT_DOWN && !s->stale && !s->retire)
+     /* a reload is the admin saying "I fixed it": failed slots try again */
+    if (!s->retire && !s->stale && (s->state == SLOT_FAILED || (!s->pid && s->state == SLOT_DOWN)))
     {
+      s->deaths = 0 ;
       slot_spawn(d, s) ;
       continue ;
     }
@@ -1559,8 +1595,9 @@ int main (int argc, char const *const *argv, char const *const *envp)
         default : dieusage() ;
       }
     }
-    argc -= l.ind ; argv += l.ind ;
+    argc -= l.ind ;
   }
+  if (argc) dieusage() ;
   if (!d.maxconn) d.maxconn = 1 ;
   if (d.maxconn > MAXCONN_MAX) d.maxconn = MAXCONN_MAX ;
   if (timeout) tain_from_millisecs(&d.answertto, timeout) ;
