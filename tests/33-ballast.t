@@ -24,8 +24,12 @@ client=$(hp_probe hp-probe-client) || bail_out "cannot build hp-probe-client"
 
 # --- ballast-mem ---
 hm=$(hpk_pool_helper bm) || bail_out "cannot find the helper of pool bm"
-cmp_ok "$(hpk_status_bytes "$hm" VmLck)" -ge "$msize" "ready: the helper of bm has the 32M locked (VmLck)"
-cmp_ok "$(hpk_status_bytes "$hm" VmRSS)" -ge "$msize" "and resident (VmRSS)"
+if test -n "$HP_SANITIZED" ; then
+  skip "AddressSanitizer makes mlock a no-op: the ballast is not really held in this build" 2
+else
+  cmp_ok "$(hpk_status_bytes "$hm" VmLck)" -ge "$msize" "ready: the helper of bm has the 32M locked (VmLck)"
+  cmp_ok "$(hpk_status_bytes "$hm" VmRSS)" -ge "$msize" "and resident (VmRSS)"
+fi
 # The program looks at the helper as soon as it starts: the daemon must have
 # waited for the helper to free the ballast before answering.
 hp_bg "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" bm sh -c '
@@ -45,7 +49,11 @@ cmp_ok "$(hpk_key "$out" rss)" -lt "$msize" "and no longer holds the 32M residen
 ok "the helper holds nothing while the lease lasts" hp_stays 500 eval 'test "$(hpk_status_bytes "$hm" VmLck)" -eq 0'
 is "$(hp_field bm held)" 1 "status: held=1"
 kill -TERM "$holder"
-ok "when the lease ends the same helper locks the 32M again" hp_until 5000 eval 'test "$(hpk_status_bytes "$hm" VmLck)" -ge "$msize"'
+if test -n "$HP_SANITIZED" ; then
+  skip "AddressSanitizer makes mlock a no-op: the ballast is not really held in this build"
+else
+  ok "when the lease ends the same helper locks the 32M again" hp_until 5000 eval 'test "$(hpk_status_bytes "$hm" VmLck)" -ge "$msize"'
+fi
 ok "and the slot is ready" hp_until 5000 hp_field_is bm ready 1
 ok "the helper is the same process" hp_alive "$hm"
 
