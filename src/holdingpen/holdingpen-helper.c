@@ -123,23 +123,31 @@ static int prefault (helper *h)
   return 1 ;
 }
 
+ /*
+   Maps (fd, or anonymous memory if fd < 0) and locks the whole size.
+   1: locked; 0: transient failure, errno set, everything dropped. A
+   refusal by RLIMIT_MEMLOCK will not go away by waiting: fail for good.
+ */
+static int map_and_lock (helper *h, int prot, int flags)
+{
+  h->map = mmap(0, h->size, prot, flags, h->fd, 0) ;
+  if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
+  if (mlock(h->map, h->size) < 0)
+  {
+    int e = errno ;
+    drop(h) ;
+    if (e == EPERM || (e == ENOMEM && getuid()))
+      strerr_dief3x(100, "pool ", h->pool, ": mlock refused: raise RLIMIT_MEMLOCK or give CAP_IPC_LOCK (run as root)") ;
+    return (errno = e, 0) ;
+  }
+  return 1 ;
+}
+
  /* 1: reserved; 0: transient failure, errno set; dies if it can never work. */
 static int reserve (helper *h)
 {
   if (h->kind == HP_KIND_BALLAST_MEM)
-  {
-    h->map = mmap(0, h->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) ;
-    if (h->map == MAP_FAILED) { h->map = 0 ; return 0 ; }
-    if (mlock(h->map, h->size) < 0)
-    {
-      int e = errno ;
-      unmap(h) ;
-      if (e == EPERM || (e == ENOMEM && getuid()))
-        strerr_dief3x(100, "pool ", h->pool, ": mlock refused: raise RLIMIT_MEMLOCK or give CAP_IPC_LOCK (run as root)") ;
-      return (errno = e, 0) ;
-    }
-    return 1 ;
-  }
+    return map_and_lock(h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE) ;
   h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
   if (h->fd < 0)
   {
@@ -165,20 +173,7 @@ static int reserve (helper *h)
     drop(h) ;
     return (errno = e, 0) ;
   }
-  if (h->lock)
-  {
-    h->map = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
-    if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
-    if (mlock(h->map, h->size) < 0)
-    {
-      int e = errno ;
-      drop(h) ;
-      if (e == EPERM || (e == ENOMEM && getuid()))
-        strerr_dief3x(100, "pool ", h->pool, ": lock: mlock refused: raise RLIMIT_MEMLOCK or give CAP_IPC_LOCK (run as root)") ;
-      return (errno = e, 0) ;
-    }
-  }
-  return 1 ;
+  return h->lock ? map_and_lock(h, PROT_READ, MAP_SHARED) : 1 ;
 }
 
  /* The old holder may keep an fd: punch the hole so that it holds nothing. */
