@@ -26,6 +26,12 @@ rm -f package/deps.mak.tmp
 HP_PROC_TAG=$HP_PROC_TAG $MAKE || { echo "$PROG: fatal: make failed" 1>&2 ; exit 1 ; }
 HP_PROC_TAG=$HP_PROC_TAG $MAKE check
 rc=$?
+# the same suite once more, on an AddressSanitizer + UBSan build
+if test "$rc" -eq 0 && test -z "$HP_NO_SANITIZE" ; then
+  HP_PROC_TAG=$HP_PROC_TAG sh tools/sanitize.sh
+  rc=$?
+  test "$rc" -eq 0 || echo "$PROG: fatal: the sanitizer run failed" 1>&2
+fi
 test "$rc" -eq 0 || echo "$PROG: fatal: make check failed" 1>&2
 if ! hp_reap "$PROG" 5 ; then
   echo "$PROG: fatal: make check left processes behind (killed now)" 1>&2
