@@ -30,6 +30,8 @@ for h in $helpers ; do hp_alive "$h" && left="$left $h" ; done
 is "$left" "" "no helper is left"
 ok "s6 sees the service down" hp_until 2000 eval 'test "$(s6-svstat -o up "$HP_SVC")" = false'
 ok "the holder was not killed and still runs" hp_alive "$holder"
+# a stop is normal for the helpers too: they see their socket close and exit 0, quietly
+unlike "$(cat "$T/log")" 'holdingpen-helper: fatal' "no helper logged a fatal error on the stop"
 
 # back up: binds the socket again and becomes ready again
 s6-svc -u "$HP_SVC"
@@ -47,4 +49,12 @@ s6-svc -i "$HP_SVC"
 ok "SIGINT: the daemon and its helpers are gone within a second" hp_until 1250 hp_all_dead "$pid2" $helpers2
 
 kill -TERM $holder 2>/dev/null
+
+# Above, holdingpend also sends SIGTERM, which may reach a helper before the
+# end of file does. Alone, with only its socket closing, a helper must see
+# that its master is gone and exit 0 without a word.
+eof=$(hp_probe hp-probe-eof) || bail_out "cannot build hp-probe-eof"
+out=$("$eof" "$HP_BUILD/holdingpen-helper" memfd 1M)
+like "$out" '^exit=0$' "a helper whose socket closes exits 0"
+like "$out" 'stderr=quiet' "and logs nothing"
 done_testing

@@ -195,14 +195,17 @@ static char command (helper *h, tain const *deadline)
 {
   unixmessage m ;
   int r = unixmessage_timed_receive_g(&h->conn.in, &m, deadline) ;
+   /*
+     A timed receive says "deadline passed" with -1 ETIMEDOUT (the backoff
+     is over), and end of file with 0 (holdingpend is gone: so are we).
+   */
   if (r < 0)
   {
-    if (errno == EPIPE) _exit(0) ;
-     /* a timed receive says "deadline passed" with ETIMEDOUT: the backoff is over */
     if (errno == ETIMEDOUT) return 0 ;
+    if (errno == EPIPE) _exit(0) ;
     strerr_diefu2sys(111, "read a command from holdingpend for pool ", h->pool) ;
   }
-  if (!r) return 0 ;
+  if (!r) _exit(0) ;
   if (m.len != 1 || m.nfds)
   {
     unixmessage_drop(&m) ;
