@@ -530,6 +530,7 @@ hp_setup() {
   trap 'exit 129' HUP
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  trap 'exit 141' PIPE
 }
 
 hp_setup
