@@ -10,7 +10,7 @@
 
 #include <holdingpen/config.h>
 
-#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
+#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -55,7 +55,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   argbuf a = { .m = 0, .pos = 0 } ;
   unsigned int verbosity = 1 ;
   int flag1 = 0, flagU = 0, flagreuse = 1 ;
-  unsigned int uid = 0, gid = 0, maxconn = 0, timeout = 0, perms = 0666 ;
+  unsigned int uid = 0, gid = 0, maxconn = 0, timeout = 0, lameducktimeout = 0, perms = 0666 ;
   unsigned int backlog = (unsigned int)-1 ;
   gid_t gids[NGROUPS_MAX] ;
   size_t gidn = (size_t)-1 ;
@@ -65,7 +65,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:dD1c:b:G:g:u:Ut:i:x:p:H:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:dD1c:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -80,6 +80,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'u' : if (!uint0_scan(l.arg, &uid)) dieusage() ; break ;
         case 'U' : flagU = 1 ; uid = 0 ; gid = 0 ; gidn = (size_t)-1 ; break ;
         case 't' : if (!uint0_scan(l.arg, &timeout)) dieusage() ; break ;
+        case 'T' : if (!uint0_scan(l.arg, &lameducktimeout)) dieusage() ; break ;
         case 'i' : rulesdir = l.arg ; rulesfile = 0 ; break ;
         case 'x' : rulesfile = l.arg ; rulesdir = 0 ; break ;
         case 'p' : pooldir = l.arg ; break ;
@@ -118,6 +119,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   if (flag1) add(&a, "-1") ;
   if (maxconn) add_uint(&a, "-c", maxconn) ;
   if (timeout) add_uint(&a, "-t", timeout) ;
+  if (lameducktimeout) add_uint(&a, "-T", lameducktimeout) ;
   if (rulesdir) { add(&a, "-i") ; add(&a, rulesdir) ; }
   else if (rulesfile) { add(&a, "-x") ; add(&a, rulesfile) ; }
   if (pooldir) { add(&a, "-p") ; add(&a, pooldir) ; }

@@ -40,7 +40,7 @@
 #include <holdingpen/holdingpen.h>
 #include "hpconf.h"
 
-#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -c maxconn ] [ -t timeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
+#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -c maxconn ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define MAXCONN_DEFAULT 256
@@ -1557,6 +1557,21 @@ static void shutdown_helpers (hpd *d)
   }
 }
 
+/*
+   Lame duck, after SIGTERM: answers already queued get until the deadline
+   to leave. Leases and waiting claims are not waited for: the holders
+   keep their fds, and a waiter learns from the closed connection.
+ */
+static void lameduck (hpd *d, tain const *deadline)
+{
+  for (unsigned int i = 0 ; i < d->maxconn ; i++)
+  {
+    client *c = d->clients + i ;
+    if (c->state != CLIENT_FREE && !unixmessage_sender_isempty(&c->conn.out)
+     && !unixmessage_sender_timed_flush_g(&c->conn.out, deadline) && errno == ETIMEDOUT) return ;
+  }
+}
+
 static void notify_ready (hpd *d)
 {
   logline l ;
@@ -1573,13 +1588,14 @@ int main (int argc, char const *const *argv, char const *const *envp)
 {
   hpd d = { .helper = HOLDINGPEN_LIBEXECPREFIX "holdingpen-helper", .pooldir = 0, .rules = 0, .rulestype = 0, .rulescdb = CDB_ZERO, .pools = GENALLOC_ZERO, .clients = 0, .maxconn = MAXCONN_DEFAULT, .nclients = 0, .x = GENALLOC_ZERO, .nextlease = 0, .nextseq = 0, .verbosity = 1, .notif = -1, .spfd = -1, .envp = envp } ;
   unsigned int timeout = 10000 ;
+  unsigned int lameducktimeout = 0 ;
   int pooldir_given = 0 ;
   PROG = "holdingpend" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:1d:c:t:i:x:p:H:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:1d:c:t:T:i:x:p:H:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -1588,6 +1604,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u < 3) dieusage() ; d.notif = u ; break ; }
         case 'c' : if (!uint0_scan(l.arg, &d.maxconn)) dieusage() ; break ;
         case 't' : if (!uint0_scan(l.arg, &timeout)) dieusage() ; break ;
+        case 'T' : if (!uint0_scan(l.arg, &lameducktimeout)) dieusage() ; break ;
         case 'i' : d.rules = l.arg ; d.rulestype = 1 ; break ;
         case 'x' : d.rules = l.arg ; d.rulestype = 2 ; break ;
         case 'p' : d.pooldir = l.arg ; pooldir_given = 1 ; break ;
@@ -1678,11 +1695,19 @@ int main (int argc, char const *const *argv, char const *const *envp)
     collect(&d) ;
   }
 
+   /* helpers first: their going must not wait for a slow client */
+  shutdown_helpers(&d) ;
+  if (lameducktimeout)
+  {
+    tain deadline ;
+    tain_from_millisecs(&deadline, lameducktimeout > 0x7fffffff ? 0x7fffffff : (int)lameducktimeout) ;
+    tain_add_g(&deadline, &deadline) ;
+    lameduck(&d, &deadline) ;
+  }
   {
     logline l ;
     log_start(&l, "exit") ;
     log_end(&d, &l) ;
   }
-  shutdown_helpers(&d) ;
   return 0 ;
 }

@@ -1,0 +1,38 @@
+#!/bin/sh
+# -T lameducktimeout: on SIGTERM the helpers go at once, and answers still
+# queued for a client get up to that long to leave before the daemon exits;
+# with nothing queued it exits at once.
+. "$(dirname "$0")/lib.sh"
+hp_setup
+command -v s6-ipcclient > /dev/null 2>&1 || skip_all "s6-ipcclient is not installed"
+
+hp_pool p 4M 2
+hp_start_supervised -T 3000 -p "$T/pools"
+hp_wait_up || bail_out "the daemon did not become ready"
+pid=$(hp_daemon_pid)
+helpers=$(hp_helper_pids "$pid")
+
+# 8192 status requests, pipelined, from a client that never reads: about a
+# megabyte of answers, far more than the socket buffers, stays queued.
+printf '\000\000\000\002\000\000S\000' > "$T/req"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 ; do cat "$T/req" "$T/req" > "$T/req2" ; mv "$T/req2" "$T/req" ; done
+hp_bg s6-ipcclient "$HP_SOCKET" sh -c 'cat "$1" >&7 ; exec sleep 60' sh "$T/req"
+ok "the answers pile up in the daemon" hp_until 10000 eval 'test "$(hp_rss_kb "$pid")" -gt 2000'
+
+t0=$(hp_now_ms)
+s6-svc -d "$HP_SVC"
+ok "the helpers are gone within a second" hp_until 1250 hp_all_dead $helpers
+ok "the daemon lingers: answers are still queued" hp_alive "$pid"
+ok "it is gone by the lame-duck deadline" hp_until 4500 hp_dead "$pid"
+t1=$(hp_now_ms)
+note "the daemon went $((t1 - t0)) ms after SIGTERM"
+cmp_ok $((t1 - t0)) -ge 2500 "no sooner than about -T 3000 ms"
+hp_log_has event=exit && pass "its exit is logged" || fail "its exit is logged"
+
+# nothing queued: -T costs nothing
+s6-svc -u "$HP_SVC"
+hp_wait_up || bail_out "the daemon did not come back"
+pid2=$(hp_daemon_pid)
+s6-svc -d "$HP_SVC"
+ok "with nothing queued the daemon is gone within a second" hp_until 1250 hp_dead "$pid2"
+done_testing
