@@ -422,11 +422,17 @@ static void client_close (hpd *d, client *c)
   d->nclients-- ;
 }
 
+ /*
+   0 only if the answer could not be queued: then a passed fd is still the
+   caller's. Once queued, the fd belongs to the sender, which closes it;
+   a write error shows again at the next flush, and the loop drops the
+   client then.
+ */
 static int client_answer (client *c, char const *s, size_t len, int *fd)
 {
   unixmessage m = { .s = (char *)s, .len = len, .fds = fd, .nfds = !!fd } ;
   if (!unixmessage_put_and_close(&c->conn.out, &m, fd ? unixmessage_bits_closeall : unixmessage_bits_closenone)) return 0 ;
-  if (!unixmessage_sender_flush(&c->conn.out) && !error_isagain(errno)) return 0 ;
+  unixmessage_sender_flush(&c->conn.out) ;
   return 1 ;
 }
 
