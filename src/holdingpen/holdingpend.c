@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 
 #include <skalibs/types.h>
@@ -132,6 +133,7 @@ struct client_s
   uid_t uid ;
   gid_t gid ;
   pid_t pid ;
+  int pidfd ;
   unsigned int state ;
   unsigned int xindex ;
   unsigned int killstep ;
@@ -414,6 +416,7 @@ static int poolconf_same_resource (hp_poolconf const *a, hp_poolconf const *b)
 
 static void client_close (hpd *d, client *c)
 {
+  if (c->pidfd > 0) fd_close(c->pidfd) ;
   fd_close(unixmessage_sender_fd(&c->conn.out)) ;
   unixconnection_free(&c->conn) ;
   if (c->hasre) regfree(&c->claimre) ;
@@ -882,6 +885,30 @@ static void do_status (hpd *d, client *c, hp_request const *req)
 }
 
  /*
+   The holder is signalled through a pidfd taken when it connected: if it
+   dies while a child keeps the lease, its pid may be reused, and the kill
+   sequence must not reach whoever got it. Without pidfds (a kernel older
+   than 5.3), the pid is all there is.
+ */
+static int pidfd_of (pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, pid, 0) ;
+#else
+  (void)pid ;
+  return (errno = ENOSYS, -1) ;
+#endif
+}
+
+static int holder_signal (client const *c, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+  if (c->pidfd > 0) return (int)syscall(SYS_pidfd_send_signal, c->pidfd, sig, 0, 0) ;
+#endif
+  return kill(c->pid, sig) ;
+}
+
+ /*
    The careful kill: CONT (a stopped holder must be able to act on what
    follows), INT, TERM, KILL, killdelay apart, stopping as soon as the
    holder is gone; one more killdelay after KILL, the lease ends anyway.
@@ -890,13 +917,13 @@ static void kill_step (hpd *d, client *c)
 {
   static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
    /* EPERM (a daemon not run as root) still means the holder is there */
-  if (c->killstep >= 4 || c->pid <= 1 || (kill(c->pid, 0) < 0 && errno == ESRCH))
+  if (c->killstep >= 4 || c->pid <= 1 || (holder_signal(c, 0) < 0 && errno == ESRCH))
   {
     lease_end(d, c, "end") ;
     return ;
   }
   {
-    int sent = kill(c->pid, sigs[c->killstep]) == 0 ;
+    int sent = holder_signal(c, sigs[c->killstep]) == 0 ;
     logline l ;
     log_start(&l, "kill") ;
     log_str(&l, "pool", c->pool->conf.name) ;
@@ -1090,6 +1117,7 @@ static void new_connection (hpd *d, int fd)
   c->uid = cred.uid ;
   c->gid = cred.gid ;
   c->pid = cred.pid ;
+  c->pidfd = cred.pid > 0 ? pidfd_of(cred.pid) : -1 ;
   c->state = CLIENT_REQUEST ;
   tain_copynow(&c->since) ;
   tain_add_g(&c->deadline, &d->answertto) ;
