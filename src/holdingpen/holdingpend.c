@@ -457,7 +457,8 @@ static void client_refuse (hpd *d, client *c, unsigned char code, char const *ex
   tain_addsec_g(&c->deadline, 2) ;
 }
 
-static void log_deny (hpd const *d, client const *c, char const *poolname, char const *reason)
+ /* A refusal by policy: logged with who and why, then answered. */
+static void deny (hpd *d, client *c, char const *poolname, char const *reason, unsigned char code, char const *extra, size_t extralen)
 {
   logline l ;
   log_start(&l, "deny") ;
@@ -465,6 +466,7 @@ static void log_deny (hpd const *d, client const *c, char const *poolname, char 
   log_who(&l, c) ;
   log_str(&l, "reason", reason) ;
   log_end(d, &l) ;
+  client_refuse(d, c, code, extra, extralen) ;
 }
 
 static unsigned int pool_count_uid (hpd const *d, pool const *p, uid_t uid)
@@ -502,26 +504,34 @@ static void pool_prune_recent (pool *p)
   genalloc_setlen(lastclaim, &p->recent, j) ;
 }
 
+/* Whole seconds from now until t; 0 if t has passed. */
+static uint64_t secs_until (tain const *t)
+{
+  tain left ;
+  if (!tain_less(&STAMP, t)) return 0 ;
+  tain_sub(&left, t, &STAMP) ;
+  return tai_sec(tain_secp(&left)) ;
+}
+
 /* Seconds this uid must still wait before claiming from p again; 0 if none. */
 static uint32_t pool_toosoon (pool *p, uid_t uid)
 {
   lastclaim *lc ;
-  tain until, left ;
+  tain until ;
   if (!p->conf.ifelapsed) return 0 ;
   pool_prune_recent(p) ;
   lc = pool_lastclaim(p, uid) ;
   if (!lc) return 0 ;
   tain_addsec(&until, &lc->when, p->conf.ifelapsed) ;
-  tain_sub(&left, &until, &STAMP) ;
-  return (uint32_t)tai_sec(tain_secp(&left)) + 1 ;
+   /* rounded up: waiting the whole seconds said is always enough */
+  return (uint32_t)secs_until(&until) + 1 ;
 }
 
 static void refuse_toosoon (hpd *d, client *c, char const *poolname, uint32_t wait)
 {
   char pack[4] ;
   uint32_pack_big(pack, wait) ;
-  log_deny(d, c, poolname, "toosoon") ;
-  client_refuse(d, c, HOLDINGPEN_TOOSOON, pack, 4) ;
+  deny(d, c, poolname, "toosoon", HOLDINGPEN_TOOSOON, pack, 4) ;
 }
 
 static void lease_start (hpd *d, client *c, slot *s)
@@ -714,15 +724,13 @@ static void do_claim (hpd *d, client *c, hp_request const *req)
   log_end(d, &l) ;
   if (!claim_allowed(c, req->pool))
   {
-    log_deny(d, c, req->pool, "rules") ;
-    client_refuse(d, c, HOLDINGPEN_DENIED, 0, 0) ;
+    deny(d, c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
   p = pool_find(d, req->pool) ;
   if (!p || p->removed)
   {
-    log_deny(d, c, req->pool, "nopool") ;
-    client_refuse(d, c, HOLDINGPEN_NOENT, 0, 0) ;
+    deny(d, c, req->pool, "nopool", HOLDINGPEN_NOENT, 0, 0) ;
     return ;
   }
   {
@@ -735,8 +743,7 @@ static void do_claim (hpd *d, client *c, hp_request const *req)
   }
   if (p->conf.maxperuid && pool_count_uid(d, p, c->uid) >= p->conf.maxperuid)
   {
-    log_deny(d, c, req->pool, "limit") ;
-    client_refuse(d, c, HOLDINGPEN_LIMIT, 0, 0) ;
+    deny(d, c, req->pool, "limit", HOLDINGPEN_LIMIT, 0, 0) ;
     return ;
   }
   c->pool = p ;
@@ -748,8 +755,7 @@ static void do_claim (hpd *d, client *c, hp_request const *req)
   }
   if (req->flags & HOLDINGPEN_CLAIM_NOWAIT)
   {
-    log_deny(d, c, req->pool, "busy") ;
-    client_refuse(d, c, HOLDINGPEN_BUSY, 0, 0) ;
+    deny(d, c, req->pool, "busy", HOLDINGPEN_BUSY, 0, 0) ;
     return ;
   }
   c->state = CLIENT_WAITING ;
@@ -816,10 +822,7 @@ static int status_clients (hpd const *d, stralloc *sa, pool const *p)
        || !CATU("age", tai_sec(tain_secp(&age)))) return 0 ;
       if (c->state == CLIENT_HOLDING && tain_less(&c->expire, &tain_infinite))
       {
-        tain left ;
-        if (tain_less(&STAMP, &c->expire)) tain_sub(&left, &c->expire, &STAMP) ;
-        else left = tain_zero ;
-        if (!CATU("expires", tai_sec(tain_secp(&left)))) return 0 ;
+        if (!CATU("expires", secs_until(&c->expire))) return 0 ;
       }
       else if (!stralloc_cats(sa, " expires=never")) return 0 ;
       if (!stralloc_cats(sa, c->killstep ? " ending=1\n" : " ending=0\n")) return 0 ;
@@ -834,10 +837,7 @@ static int status_clients (hpd const *d, stralloc *sa, pool const *p)
        || !CATU("waited", tai_sec(tain_secp(&waited)))) return 0 ;
       if (tain_less(&c->deadline, &tain_infinite))
       {
-        tain left ;
-        if (tain_less(&STAMP, &c->deadline)) tain_sub(&left, &c->deadline, &STAMP) ;
-        else left = tain_zero ;
-        if (!CATU("deadline", tai_sec(tain_secp(&left))) || !stralloc_catb(sa, "\n", 1)) return 0 ;
+        if (!CATU("deadline", secs_until(&c->deadline)) || !stralloc_catb(sa, "\n", 1)) return 0 ;
       }
       else if (!stralloc_cats(sa, " deadline=never\n")) return 0 ;
     }
@@ -852,8 +852,7 @@ static void do_status (hpd *d, client *c, hp_request const *req)
   char const *name = req->names ;
   if (!c->canstatus)
   {
-    log_deny(d, c, 0, "status") ;
-    client_refuse(d, c, HOLDINGPEN_DENIED, 0, 0) ;
+    deny(d, c, 0, "status", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
   if (!stralloc_catb(&sa, "", 1)) goto err ;
@@ -955,8 +954,7 @@ static void do_revoke (hpd *d, client *c, hp_request const *req)
   client *target = 0 ;
   if (!c->canadmin)
   {
-    log_deny(d, c, 0, "admin") ;
-    client_refuse(d, c, HOLDINGPEN_DENIED, 0, 0) ;
+    deny(d, c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
   for (unsigned int i = 0 ; i < d->maxconn ; i++)
@@ -981,8 +979,7 @@ static void do_reload (hpd *d, client *c)
   int r ;
   if (!c->canadmin)
   {
-    log_deny(d, c, 0, "admin") ;
-    client_refuse(d, c, HOLDINGPEN_DENIED, 0, 0) ;
+    deny(d, c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
   r = reload(d, &err) ;
@@ -1338,8 +1335,7 @@ static void pool_retire (hpd *d, pool *p)
     client *c = d->clients + i ;
     if (c->state == CLIENT_WAITING && c->pool == p)
     {
-      log_deny(d, c, p->conf.name, "removed") ;
-      client_refuse(d, c, HOLDINGPEN_NOENT, 0, 0) ;
+      deny(d, c, p->conf.name, "removed", HOLDINGPEN_NOENT, 0, 0) ;
     }
   }
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
