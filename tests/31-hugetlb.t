@@ -65,16 +65,7 @@ ok "the slot was scrubbed and reserved again (helper-ready)" hp_until 5000 eval 
 # Had the old pages stayed with the leaked fd, the fresh reservation would
 # have taken $per more hugepages (or found none).
 ok "HugePages_Free is back at its ready level: the leaked fd holds no hugepage" hp_until 5000 eval 'test "$(hpk_meminfo HugePages_Free)" -eq "$free1"'
-kill -USR1 "$child"
-ok "the leaked copy reports" hp_until 5000 grep -qs '^n=1 ' "$T/report"
-r=$(cat "$T/report" 2>/dev/null)
-like "$r" ' resident=0 ' "no page of the leaked mapping is still there"
-like "$r" ' nonzero=0 ' "the leaked fd reads only zeros"
-kill -TERM "$child"
-
-# both slots at once (one claim inside the other), so that the scrubbed one is read for sure
-out=$(hp_claim huge sh -c '"$0" && "$1" -s "$2" huge "$0"' "$read" "$HP_BUILD/holdingpen-claim" "$HP_SOCKET")
-is "$(printf '%s\n' "$out" | grep -c "^size=$size nonzero=0 first=-1\$")" 2 "the next holders of both slots read only zeros"
+hpk_leak_and_next_are_clean "$child" huge "$read" "$size"
 
 # --- the kernel pool too small: a clear line naming vm.nr_hugepages, then recovery ---
 ok "both slots ready" hp_until 5000 hp_field_is huge ready $count

@@ -54,14 +54,7 @@ avail_back() { avail2=$(hpk_avail "$fs") ; hpk_near "$avail2" "$avail1" $slack ;
 ok "the free space is back at its ready level: the leaked fd holds no block" hp_until 5000 avail_back
 note "free space ready: $((avail1 / 1024)) kB, after the leaked lease: $((avail2 / 1024)) kB"
 is "$(ls -A "$fs/f")" "" "dir still has no entry"
-kill -USR1 "$child"
-ok "the leaked copy reports" hp_until 5000 grep -qs '^n=1 ' "$T/report"
-r=$(cat "$T/report" 2>/dev/null)
-like "$r" ' resident=0 ' "no page of the leaked mapping is still there"
-like "$r" ' nonzero=0 ' "the leaked fd reads only zeros"
-kill -TERM "$child"
-out=$(hp_claim f sh -c '"$0" && "$1" -s "$2" f "$0"' "$read" "$HP_BUILD/holdingpen-claim" "$HP_SOCKET")
-is "$(printf '%s\n' "$out" | grep -c "^size=$size nonzero=0 first=-1\$")" 2 "the next holders of both slots read only zeros"
+hpk_leak_and_next_are_clean "$child" f "$read" "$size"
 
 hp_until 3000 hp_dead "$child"
 hp_stop

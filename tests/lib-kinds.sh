@@ -201,3 +201,19 @@ hpk_cg_oom_kills() {
   if test "$HPK_CG_V" = 2 ; then _hco="$HPK_CG/memory.events" ; else _hco="$HPK_CG/memory.oom_control" ; fi
   awk '$1 == "oom_kill" { print $2 ; f = 1 } END { if (!f) print 0 }' "$_hco"
 }
+
+# hpk_leak_and_next_are_clean CHILD POOL READPROBE SIZE: after a lease whose
+# holder leaked its fd to CHILD (hp-probe-leak, reporting in $T/report on
+# SIGUSR1) has ended, the leaked copy holds no page and reads only zeros, and
+# the next holders of both slots of the 2-slot POOL (one claim inside the
+# other, so that the scrubbed one is read for sure) read only zeros.
+hpk_leak_and_next_are_clean() {
+  kill -USR1 "$1"
+  ok "the leaked copy reports" hp_until 5000 grep -qs '^n=1 ' "$T/report"
+  _hkl_r=$(cat "$T/report" 2>/dev/null)
+  like "$_hkl_r" ' resident=0 ' "no page of the leaked mapping is still there"
+  like "$_hkl_r" ' nonzero=0 ' "the leaked fd reads only zeros"
+  kill -TERM "$1"
+  _hkl_out=$(hp_claim "$2" sh -c '"$0" && "$1" -s "$2" "$3" "$0"' "$3" "$HP_BUILD/holdingpen-claim" "$HP_SOCKET" "$2")
+  is "$(printf '%s\n' "$_hkl_out" | grep -c "^size=$4 nonzero=0 first=-1\$")" 2 "the next holders of both slots read only zeros"
+}
