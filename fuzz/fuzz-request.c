@@ -5,7 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "hpconf.h"
+#include "hpwire.h"
 
  /*
    libFuzzer entry: whatever a client sends, hp_request_parse either

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /*
    libFuzzer entry for the values of pool files: a size either is refused

@@ -21,4 +21,4 @@ holdingpen-helper
 INSTALLED_LIBS := holdingpen
 
 # lib<name>.a, linked into the programs, never installed.
-INTERNAL_LIBS := hpconf
+INTERNAL_LIBS := hpwire hppool

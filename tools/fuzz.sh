@@ -16,8 +16,8 @@ lib=$(sed -n 's/^LDFLAGS_AUTO := //p' config.mak)
 out=fuzz/bin
 mkdir -p "$out"
 flags="-g -O1 -std=c99 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/include -Isrc/include-local $inc"
-clang $flags -o "$out/fuzz-request" fuzz/fuzz-request.c src/libhpconf/*.c $lib -lskarnet
-clang $flags -o "$out/fuzz-size" fuzz/fuzz-size.c src/libhpconf/*.c $lib -lskarnet
+clang $flags -o "$out/fuzz-request" fuzz/fuzz-request.c src/libhpwire/*.c src/libhppool/*.c $lib -lskarnet
+clang $flags -o "$out/fuzz-size" fuzz/fuzz-size.c src/libhppool/*.c $lib -lskarnet
 clang $flags -o "$out/fuzz-answer" fuzz/fuzz-answer.c src/libholdingpen/*.c $lib -ls6 -lskarnet
 for f in request size answer ; do
   mkdir -p "$out/corpus-$f"

@@ -18,7 +18,7 @@
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
 #define USAGE "holdingpen-helper [ -l ] [ -D dir ] [ -p pool ] kind size"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -225,7 +225,7 @@ static void reserve_or_wait (helper *h)
     if (!told)
     {
       strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
-      send_byte(h, 's', -1) ;
+      send_byte(h, HOLDINGPEN_HELPER_SHORT, -1) ;
       told = 1 ;
     }
     tain_addsec_g(&deadline, delay) ;
@@ -277,16 +277,16 @@ int main (int argc, char const *const *argv)
   {
     char c ;
     reserve_or_wait(&h) ;
-    send_byte(&h, 'r', hp_kind_isfd(h.kind) ? h.fd : -1) ;
+    send_byte(&h, HOLDINGPEN_HELPER_READY, hp_kind_isfd(h.kind) ? h.fd : -1) ;
     c = command(&h, &tain_infinite) ;
-    if (c == 'g')
+    if (c == HOLDINGPEN_HELPER_GIVE)
     {
        /* ballast: the program about to start needs exactly what we hold */
       drop(&h) ;
-      send_byte(&h, 'x', -1) ;
+      send_byte(&h, HOLDINGPEN_HELPER_FREED, -1) ;
       c = command(&h, &tain_infinite) ;
     }
-    if (c != 'e') strerr_dief2x(111, "unexpected command from holdingpend for pool ", h.pool) ;
+    if (c != HOLDINGPEN_HELPER_EMPTY) strerr_dief2x(111, "unexpected command from holdingpend for pool ", h.pool) ;
     scrub(&h) ;
   }
 }

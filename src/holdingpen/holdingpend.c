@@ -39,7 +39,8 @@
 
 #include <holdingpen/config.h>
 #include <holdingpen/holdingpen.h>
-#include "hpconf.h"
+#include "hppool.h"
+#include "hpwire.h"
 
 #define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -c maxconn ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -596,7 +597,7 @@ static void grant (hpd *d, client *c, slot *s)
      /* ballast: the memory or disk must be free before the program starts */
     c->state = CLIENT_GRANTING ;
     s->state = SLOT_GRANTING ;
-    if (!helper_send(s, 'g'))
+    if (!helper_send(s, HOLDINGPEN_HELPER_GIVE))
     {
       strerr_warnwu1sys("tell a helper to free its ballast") ;
       helper_stop(s) ;
@@ -621,7 +622,7 @@ static void slot_recycle (hpd *d, slot *s)
     return ;
   }
   s->state = SLOT_SCRUBBING ;
-  if (!helper_send(s, 'e'))
+  if (!helper_send(s, HOLDINGPEN_HELPER_EMPTY))
   {
     strerr_warnwu1sys("tell a helper to scrub") ;
     helper_stop(s) ;
@@ -1015,10 +1016,10 @@ static void client_message (hpd *d, client *c, unixmessage const *m)
   }
   switch (req.op)
   {
-    case 'C' : do_claim(d, c, &req) ; break ;
-    case 'S' : do_status(d, c, &req) ; break ;
-    case 'R' : do_revoke(d, c, &req) ; break ;
-    case 'H' : do_reload(d, c) ; break ;
+    case HOLDINGPEN_OP_CLAIM : do_claim(d, c, &req) ; break ;
+    case HOLDINGPEN_OP_STATUS : do_status(d, c, &req) ; break ;
+    case HOLDINGPEN_OP_REVOKE : do_revoke(d, c, &req) ; break ;
+    case HOLDINGPEN_OP_RELOAD : do_reload(d, c) ; break ;
   }
 }
 
@@ -1193,7 +1194,7 @@ static void helper_protocol_error (hpd *d, slot *s)
 static int helper_message (hpd *d, slot *s, unixmessage const *m)
 {
   char c = m->len == 1 ? m->s[0] : 0 ;
-  if (c == 'r' && (s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING)
+  if (c == HOLDINGPEN_HELPER_READY && (s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING)
    && m->nfds == (hp_kind_isfd(s->pool->conf.kind) ? 1U : 0U))
   {
     s->fd = m->nfds ? m->fds[0] : -1 ;
@@ -1206,13 +1207,13 @@ static int helper_message (hpd *d, slot *s, unixmessage const *m)
     else pool_dispatch(d, s->pool) ;
     return 1 ;
   }
-  if (c == 's' && !m->nfds && (s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING))
+  if (c == HOLDINGPEN_HELPER_SHORT && !m->nfds && (s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING))
   {
     s->isshort = 1 ;
     log_slot(d, "helper-short", s) ;
     return 1 ;
   }
-  if (c == 'x' && !m->nfds && s->state == SLOT_GRANTING)
+  if (c == HOLDINGPEN_HELPER_FREED && !m->nfds && s->state == SLOT_GRANTING)
   {
     if (s->holder) grant_answer(d, s->holder, s) ;
     else slot_recycle(d, s) ;
@@ -1638,7 +1639,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'i' : d.rules = l.arg ; d.rulestype = 1 ; break ;
         case 'x' : d.rules = l.arg ; d.rulestype = 2 ; break ;
         case 'p' : d.pooldir = l.arg ; pooldir_given = 1 ; break ;
-        case 'H' : d.helper = l.arg ; break ;
+        case HOLDINGPEN_OP_RELOAD : d.helper = l.arg ; break ;
         default : dieusage() ;
       }
     }

@@ -35,19 +35,19 @@ int holdingpen_claim_recv (holdingpen *a, holdingpen_lease *lease)
     {
       size_t kindlen ;
        /* the kind, with its null byte, is all that follows the two numbers */
-      if (m.len < 19 || m.s[m.len - 1] || m.nfds > 1) return refuse(&m) ;
-      kindlen = m.len - 17 ;
-      if (kindlen > HOLDINGPEN_KIND_MAX + 1 || memchr(m.s + 17, 0, kindlen - 1)) return refuse(&m) ;
-      uint64_unpack_big(m.s + 1, &lease->id) ;
-      uint64_unpack_big(m.s + 9, &lease->size) ;
-      memcpy(lease->kind, m.s + 17, kindlen) ;
+      if (m.len < HOLDINGPEN_GRANT_KIND + 2 || m.s[m.len - 1] || m.nfds > 1) return refuse(&m) ;
+      kindlen = m.len - HOLDINGPEN_GRANT_KIND ;
+      if (kindlen > HOLDINGPEN_KIND_MAX + 1 || memchr(m.s + HOLDINGPEN_GRANT_KIND, 0, kindlen - 1)) return refuse(&m) ;
+      uint64_unpack_big(m.s + HOLDINGPEN_GRANT_LEASE, &lease->id) ;
+      uint64_unpack_big(m.s + HOLDINGPEN_GRANT_SIZE, &lease->size) ;
+      memcpy(lease->kind, m.s + HOLDINGPEN_GRANT_KIND, kindlen) ;
       lease->fd = m.nfds ? m.fds[0] : -1 ;
       lease->leasefd = holdingpen_fd(a) ;
       return HOLDINGPEN_OK ;
     }
     case HOLDINGPEN_TOOSOON :
-      if (m.len != 5 || m.nfds) return refuse(&m) ;
-      uint32_unpack_big(m.s + 1, &lease->wait) ;
+      if (m.len != HOLDINGPEN_TOOSOON_LEN || m.nfds) return refuse(&m) ;
+      uint32_unpack_big(m.s + HOLDINGPEN_TOOSOON_WAIT, &lease->wait) ;
       return HOLDINGPEN_TOOSOON ;
     default :
       if (m.len != 1 || m.nfds) return refuse(&m) ;

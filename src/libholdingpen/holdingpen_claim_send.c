@@ -14,12 +14,12 @@
 int holdingpen_claim_send (holdingpen *a, char const *pool, uint32_t millisecs, uint32_t flags)
 {
   size_t len = strlen(pool) ;
-  char pack[6] = "C" ;
-  struct iovec v[2] = { { .iov_base = pack, .iov_len = 6 }, { .iov_base = (char *)pool, .iov_len = len + 1 } } ;
+  char pack[HOLDINGPEN_CLAIM_POOL] = { HOLDINGPEN_OP_CLAIM } ;
+  struct iovec v[2] = { { .iov_base = pack, .iov_len = HOLDINGPEN_CLAIM_POOL }, { .iov_base = (char *)pool, .iov_len = len + 1 } } ;
   unixmessagev m = { .v = v, .vlen = 2, .fds = 0, .nfds = 0 } ;
   if (!len || len > HOLDINGPEN_POOLNAME_MAX) return (errno = EINVAL, 0) ;
-  pack[1] = (char)(flags & HOLDINGPEN_CLAIM_NOWAIT) ;
-  uint32_pack_big(pack + 2, millisecs) ;
+  pack[HOLDINGPEN_CLAIM_FLAGS] = (char)(flags & HOLDINGPEN_CLAIM_NOWAIT) ;
+  uint32_pack_big(pack + HOLDINGPEN_CLAIM_MILLISECS, millisecs) ;
   if (!unixmessage_putv(&a->connection.out, &m)) return 0 ;
   if (!unixmessage_sender_flush(&a->connection.out) && !error_isagain(errno)) return 0 ;
   return 1 ;

@@ -9,6 +9,7 @@
 
 int holdingpen_reload (holdingpen *a, stralloc *sa, tain const *deadline, tain *stamp)
 {
-  struct iovec v = { .iov_base = "H", .iov_len = 1 } ;
+  char op = HOLDINGPEN_OP_RELOAD ;
+  struct iovec v = { .iov_base = &op, .iov_len = HOLDINGPEN_RELOAD_LEN } ;
   return holdingpen_transact(a, &v, 1, sa, deadline, stamp) ;
 }

@@ -9,8 +9,8 @@
 
 int holdingpen_revoke (holdingpen *a, uint64_t id, tain const *deadline, tain *stamp)
 {
-  char pack[9] = "R" ;
-  struct iovec v = { .iov_base = pack, .iov_len = 9 } ;
-  uint64_pack_big(pack + 1, id) ;
+  char pack[HOLDINGPEN_REVOKE_LEN] = { HOLDINGPEN_OP_REVOKE } ;
+  struct iovec v = { .iov_base = pack, .iov_len = HOLDINGPEN_REVOKE_LEN } ;
+  uint64_pack_big(pack + HOLDINGPEN_REVOKE_LEASE, id) ;
   return holdingpen_transact(a, &v, 1, 0, deadline, stamp) ;
 }

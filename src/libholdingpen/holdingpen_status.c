@@ -12,9 +12,9 @@
 
 int holdingpen_status (holdingpen *a, stralloc *sa, char const *const *pools, unsigned int n, tain const *deadline, tain *stamp)
 {
-  char head[2] = { 'S', HOLDINGPEN_STATUS_ALL } ;
+  char head[HOLDINGPEN_STATUS_POOLS] = { HOLDINGPEN_OP_STATUS, HOLDINGPEN_STATUS_ALL } ;
   struct iovec v[1 + n] ;
-  v[0].iov_base = head ; v[0].iov_len = 2 ;
+  v[0].iov_base = head ; v[0].iov_len = HOLDINGPEN_STATUS_POOLS ;
   for (unsigned int i = 0 ; i < n ; i++)
   {
     v[1+i].iov_base = (char *)pools[i] ;

@@ -11,27 +11,9 @@
 #include <skalibs/unixconnection.h>
 
 #include <holdingpen/config.h>
+#include <holdingpen/protocol.h>
 
- /* Answer codes: the first byte of every answer, and holdingpen-claim's exit code. */
-
-#define HOLDINGPEN_OK 0
-#define HOLDINGPEN_DENIED 1
-#define HOLDINGPEN_NOENT 2
-#define HOLDINGPEN_TOOSOON 3
-#define HOLDINGPEN_LIMIT 4
-#define HOLDINGPEN_BUSY 5
-#define HOLDINGPEN_BADCONFIG 6
-#define HOLDINGPEN_TIMEOUT 99
-#define HOLDINGPEN_BADREQUEST 100
-#define HOLDINGPEN_SERVERFAIL 111
-
-#define HOLDINGPEN_CLAIM_NOWAIT 0x01
-#define HOLDINGPEN_STATUS_ALL 0x00
-#define HOLDINGPEN_FOREVER 0xffffffffU
-
-#define HOLDINGPEN_POOLNAME_MAX 64
-#define HOLDINGPEN_KIND_MAX 15
-#define HOLDINGPEN_SLOTS_MAX 4096
+ /* Answer codes: see protocol.h. */
 
 extern char const *holdingpen_code_str (int) ;
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /* The embedded pool that serves when there is no pool directory at all. */
 

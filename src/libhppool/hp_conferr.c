@@ -2,7 +2,7 @@
 
 #include <skalibs/stralloc.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /* Every refusal names the pool and the file: "pool P: file F: what". */
 

@@ -2,7 +2,7 @@
 
 #include <skalibs/stralloc.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /*
    Checks across files, and those that need the machine: a hugetlb size

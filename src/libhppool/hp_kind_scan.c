@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
 int hp_kind_scan (char const *s, unsigned int *kind)
 {

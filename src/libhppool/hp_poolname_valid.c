@@ -1,6 +1,6 @@
 /* ISC license. */
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /* Pool names become directory names and log words: keep them tame. */
 

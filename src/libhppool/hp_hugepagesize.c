@@ -5,7 +5,7 @@
 #include <skalibs/types.h>
 #include <skalibs/djbunix.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /* The default hugepage size, as the kernel says in /proc/meminfo; 0 if none. */
 

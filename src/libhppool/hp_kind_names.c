@@ -1,6 +1,6 @@
 /* ISC license. */
 
-#include "hpconf.h"
+#include "hppool.h"
 
 char const *const hp_kind_names[HP_KIND_N] =
 {

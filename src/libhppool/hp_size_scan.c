@@ -4,7 +4,7 @@
 
 #include <skalibs/types.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /*
    A size is a decimal number of bytes with an optional binary suffix

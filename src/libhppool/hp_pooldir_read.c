@@ -8,7 +8,7 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/stralloc.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /*
    Reads every pool of a pool directory into pools (hp_poolconf), sorted

@@ -1,7 +1,7 @@
 /* ISC license. */
 
-#ifndef HPCONF_H
-#define HPCONF_H
+#ifndef HPPOOL_H
+#define HPPOOL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 
-#include <holdingpen/holdingpen.h>
+#include <holdingpen/protocol.h>
 
  /* Pool configuration: what a pool directory says, checked. */
 
@@ -53,22 +53,5 @@ extern int hp_poolconf_check (hp_poolconf const *, uint64_t, stralloc *) ;
 extern int hp_poolconf_read (hp_poolconf *, char const *, char const *, stralloc *) ;
 extern int hp_pooldir_read (genalloc *, char const *, stralloc *) ;
 
-
- /* Requests, as holdingpend sees them once a message is framed. */
-
-typedef struct hp_request_s hp_request, *hp_request_ref ;
-struct hp_request_s
-{
-  char op ;
-  unsigned char flags ;
-  uint32_t millisecs ;
-  uint64_t lease ;
-  char const *pool ;    /* C: the pool name, inside the message */
-  char const *names ;   /* S: npools names, each null-terminated */
-  size_t namelen ;
-  unsigned int npools ;
-} ;
-
-extern int hp_request_parse (hp_request *, char const *, size_t) ;
 
 #endif

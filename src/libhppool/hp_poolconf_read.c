@@ -7,7 +7,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
-#include "hpconf.h"
+#include "hppool.h"
 
  /*
    One small file per setting, like an envdir: the value is the first

@@ -1,0 +1,85 @@
+/* ISC license. */
+
+#ifndef HOLDINGPEN_PROTOCOL_H
+#define HOLDINGPEN_PROTOCOL_H
+
+ /*
+   Everything that travels on a wire, in one place: between a client and
+   holdingpend, and between holdingpend and its helpers. doc/protocol.html
+   is the prose for this file. Messages are skalibs unixmessages: a
+   payload and zero or more fds. Numbers are big-endian.
+ */
+
+
+ /* Limits */
+
+#define HOLDINGPEN_REQUEST_MAX 4096     /* largest request payload a server reads */
+#define HOLDINGPEN_POOLNAME_MAX 64
+#define HOLDINGPEN_KIND_MAX 15
+#define HOLDINGPEN_SLOTS_MAX 4096
+
+
+ /* Requests: the first byte of a client's message says what it is. */
+
+#define HOLDINGPEN_OP_CLAIM 'C'
+#define HOLDINGPEN_OP_STATUS 'S'
+#define HOLDINGPEN_OP_REVOKE 'R'
+#define HOLDINGPEN_OP_RELOAD 'H'
+
+ /* C flags:u8 millisecs:u32 pool:string */
+#define HOLDINGPEN_CLAIM_FLAGS 1
+#define HOLDINGPEN_CLAIM_MILLISECS 2
+#define HOLDINGPEN_CLAIM_POOL 6
+#define HOLDINGPEN_CLAIM_NOWAIT 0x01
+#define HOLDINGPEN_FOREVER 0xffffffffU
+
+ /* S flags:u8 pool:string... (none: every pool) */
+#define HOLDINGPEN_STATUS_FLAGS 1
+#define HOLDINGPEN_STATUS_POOLS 2
+#define HOLDINGPEN_STATUS_ALL 0x00
+
+ /* R lease:u64 */
+#define HOLDINGPEN_REVOKE_LEASE 1
+#define HOLDINGPEN_REVOKE_LEN 9
+
+ /* H, alone */
+#define HOLDINGPEN_RELOAD_LEN 1
+
+
+ /* Answers: the first byte is the code, also holdingpen-claim's exit code. */
+
+#define HOLDINGPEN_OK 0
+#define HOLDINGPEN_DENIED 1
+#define HOLDINGPEN_NOENT 2
+#define HOLDINGPEN_TOOSOON 3
+#define HOLDINGPEN_LIMIT 4
+#define HOLDINGPEN_BUSY 5
+#define HOLDINGPEN_BADCONFIG 6
+#define HOLDINGPEN_TIMEOUT 99
+#define HOLDINGPEN_BADREQUEST 100
+#define HOLDINGPEN_SERVERFAIL 111
+
+ /* a granted claim: 0 lease:u64 size:u64 kind:string, and the resource fd unless ballast */
+#define HOLDINGPEN_GRANT_LEASE 1
+#define HOLDINGPEN_GRANT_SIZE 9
+#define HOLDINGPEN_GRANT_KIND 17
+
+ /* too soon: 3 wait:u32, the seconds until the claim may come */
+#define HOLDINGPEN_TOOSOON_WAIT 1
+#define HOLDINGPEN_TOOSOON_LEN 5
+
+ /* status: 0 then key=value records, one per line */
+
+
+ /*
+   Between holdingpend and a helper (fd 1 of the helper): one byte a
+   message. The helper says r, s or x; holdingpend says g or e.
+ */
+
+#define HOLDINGPEN_HELPER_READY 'r'     /* reserved; the resource fd goes along unless ballast */
+#define HOLDINGPEN_HELPER_SHORT 's'     /* not reservable now, retrying with backoff */
+#define HOLDINGPEN_HELPER_FREED 'x'     /* ballast given back, answer to g */
+#define HOLDINGPEN_HELPER_GIVE 'g'      /* ballast: free the reservation, a claim is granted */
+#define HOLDINGPEN_HELPER_EMPTY 'e'     /* the lease ended: scrub, then reserve again */
+
+#endif
