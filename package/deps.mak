@@ -7,7 +7,17 @@ src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/hold
 src/holdingpen/holdingpen-helper.o src/holdingpen/holdingpen-helper.lo: src/holdingpen/holdingpen-helper.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-revoke.o src/holdingpen/holdingpen-revoke.lo: src/holdingpen/holdingpen-revoke.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-status.o src/holdingpen/holdingpen-status.lo: src/holdingpen/holdingpen-status.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
-src/holdingpen/holdingpend.o src/holdingpen/holdingpend.lo: src/holdingpen/holdingpend.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include-local/hppool.h src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/holdingpend/claim.o src/holdingpend/claim.lo: src/holdingpend/claim.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/client.o src/holdingpend/client.lo: src/holdingpend/client.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/clist.o src/holdingpend/clist.lo: src/holdingpend/clist.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/holdingpend.o src/holdingpend/holdingpend.lo: src/holdingpend/holdingpend.c src/include/holdingpen/config.h src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/lease.o src/holdingpend/lease.lo: src/holdingpend/lease.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/log.o src/holdingpend/log.lo: src/holdingpend/log.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/pool.o src/holdingpend/pool.lo: src/holdingpend/pool.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/rules.o src/holdingpend/rules.lo: src/holdingpend/rules.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/slot.o src/holdingpend/slot.lo: src/holdingpend/slot.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/status.o src/holdingpend/status.lo: src/holdingpend/status.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
+src/holdingpend/timer.o src/holdingpend/timer.lo: src/holdingpend/timer.c src/holdingpend/holdingpend-internal.h src/include/holdingpen/protocol.h src/include-local/hppool.h src/include-local/hpwire.h
 src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingpen_claim.lo: src/libholdingpen/holdingpen_claim.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libholdingpen/holdingpen_claim_recv.o src/libholdingpen/holdingpen_claim_recv.lo: src/libholdingpen/holdingpen_claim_recv.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libholdingpen/holdingpen_claim_send.o src/libholdingpen/holdingpen_claim_send.lo: src/libholdingpen/holdingpen_claim_send.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
@@ -30,6 +40,8 @@ src/libhppool/hp_poolconf_read.o src/libhppool/hp_poolconf_read.lo: src/libhppoo
 src/libhppool/hp_pooldir_read.o src/libhppool/hp_pooldir_read.lo: src/libhppool/hp_pooldir_read.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_poolname_valid.o src/libhppool/hp_poolname_valid.lo: src/libhppool/hp_poolname_valid.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_size_scan.o src/libhppool/hp_size_scan.lo: src/libhppool/hp_size_scan.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_get.lo: src/libhpwire/hp_frame_get.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_frame_next.o src/libhpwire/hp_frame_next.lo: src/libhpwire/hp_frame_next.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_request_parse.o src/libhpwire/hp_request_parse.lo: src/libhpwire/hp_request_parse.c src/include-local/hppool.h src/include-local/hpwire.h src/include/holdingpen/protocol.h
 
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
@@ -43,9 +55,9 @@ holdingpen-revoke: src/holdingpen/holdingpen-revoke.o libholdingpen.a -lskarnet
 holdingpen-status: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-status: src/holdingpen/holdingpen-status.o libholdingpen.a -lskarnet
 holdingpend: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
-holdingpend: src/holdingpen/holdingpend.o libhpwire.a libhppool.a -ls6 -lskarnet
+holdingpend: src/holdingpend/holdingpend.o src/holdingpend/client.o src/holdingpend/rules.o src/holdingpend/claim.o src/holdingpend/lease.o src/holdingpend/slot.o src/holdingpend/pool.o src/holdingpend/status.o src/holdingpend/timer.o src/holdingpend/clist.o src/holdingpend/log.o libhpwire.a libhppool.a -ls6 -lskarnet
 libholdingpen.a: src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingpen_claim_recv.o src/libholdingpen/holdingpen_claim_send.o src/libholdingpen/holdingpen_code_str.o src/libholdingpen/holdingpen_end.o src/libholdingpen/holdingpen_map.o src/libholdingpen/holdingpen_reload.o src/libholdingpen/holdingpen_revoke.o src/libholdingpen/holdingpen_start.o src/libholdingpen/holdingpen_status.o src/libholdingpen/holdingpen_transact.o src/libholdingpen/holdingpen_unmap.o
 libholdingpen.so.$(version_M): private EXTRA_LIBS := -lskarnet
 libholdingpen.so.$(version_M): src/libholdingpen/holdingpen_claim.lo src/libholdingpen/holdingpen_claim_recv.lo src/libholdingpen/holdingpen_claim_send.lo src/libholdingpen/holdingpen_code_str.lo src/libholdingpen/holdingpen_end.lo src/libholdingpen/holdingpen_map.lo src/libholdingpen/holdingpen_reload.lo src/libholdingpen/holdingpen_revoke.lo src/libholdingpen/holdingpen_start.lo src/libholdingpen/holdingpen_status.lo src/libholdingpen/holdingpen_transact.lo src/libholdingpen/holdingpen_unmap.lo
 libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
-libhpwire.a: src/libhpwire/hp_request_parse.o
+libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o

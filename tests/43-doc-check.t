@@ -23,9 +23,10 @@ like "$(printf '%s\n' "$out" | tail -n 1)" '^1\.\.[1-9][0-9]*$' "it prints a pla
 # A scratch copy of what doc-check.sh reads.
 fresh() {
   rm -rf "$T/tree"
-  mkdir -p "$T/tree/package" "$T/tree/src/holdingpen"
+  mkdir -p "$T/tree/package" "$T/tree/src/holdingpen" "$T/tree/src/holdingpend"
   cp "$SRC/package/targets.mak" "$T/tree/package/"
   cp "$SRC"/src/holdingpen/*.c "$T/tree/src/holdingpen/"
+  cp "$SRC"/src/holdingpend/*.c "$T/tree/src/holdingpend/"
   cp -R "$SRC/doc" "$T/tree/doc"
 }
 

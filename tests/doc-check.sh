@@ -7,7 +7,8 @@
 #   - every program of package/targets.mak (BIN_TARGETS, LIBEXEC_TARGETS)
 #     has a page doc/<prog>.html, and doc/index.html links to it;
 #   - every option letter in the program's USAGE string (the #define USAGE
-#     line of src/holdingpen/<prog>.c) appears on its page, written as the
+#     line of src/holdingpen/<prog>.c, or src/<prog>/<prog>.c for a program
+#     of several files) appears on its page, written as the
 #     pages write an option: <tt>-X followed by &nbsp;, a space or </tt>;
 #   - every relative link of every page in doc/ points to a page that
 #     exists, and to an anchor that exists in it when it names one;
@@ -65,9 +66,10 @@ for p in $progs ; do
   check "doc/$p.html exists" test -f "$page"
   check "doc/index.html links to $p.html" sh -c 'printf "%s\n" "$1" | grep -qx "$2"' sh "$index_links" "$p.html"
   src="$root/src/holdingpen/$p.c"
+  test -f "$src" || src="$root/src/$p/$p.c"
   usage=$(sed -n 's/^#define USAGE "\(.*\)".*$/\1/p' "$src" 2> /dev/null | head -n 1)
   if test -z "$usage" ; then
-    fail "src/holdingpen/$p.c has a #define USAGE line"
+    fail "${src#$root/} has a #define USAGE line"
     continue
   fi
   # The options are the words of the usage string that are a dash and one

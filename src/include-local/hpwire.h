@@ -25,4 +25,27 @@ struct hp_request_s
 
 extern int hp_request_parse (hp_request *, char const *, size_t) ;
 
+
+ /*
+   A client's unread bytes, bounded. skalibs' unixmessage_receive
+   allocates whatever length a header announces before the payload
+   comes; a request is never longer than HOLDINGPEN_REQUEST_MAX, so a
+   client's input lives in this fixed buffer and a header that says more
+   is refused before anything is allocated.
+ */
+
+#define HP_FRAME_HEADER 6
+#define HP_INBUF_SIZE (HP_FRAME_HEADER + HOLDINGPEN_REQUEST_MAX)
+
+typedef struct hp_inbuf_s hp_inbuf, *hp_inbuf_ref ;
+struct hp_inbuf_s
+{
+  size_t len ;
+  char buf[HP_INBUF_SIZE] ;
+} ;
+
+#define HP_FRAME_BAD (-2)
+extern int hp_frame_get (int, hp_inbuf *, char const **, size_t *) ;
+extern void hp_frame_next (hp_inbuf *) ;
+
 #endif

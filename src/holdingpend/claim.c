@@ -1,0 +1,192 @@
+/* ISC license. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <skalibs/uint32.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   Claim policy, in the order a claim meets it: the rules, the pool, too
+   soon (ifelapsed), too many (maxperuid), then a ready slot, or the
+   pool's wait queue, first come first served, until the deadline.
+*/
+
+ /* Whole seconds from now until t; 0 if t has passed. */
+uint64_t secs_until (tain const *t)
+{
+  tain left ;
+  if (!tain_less(&STAMP, t)) return 0 ;
+  tain_sub(&left, t, &STAMP) ;
+  return tai_sec(tain_secp(&left)) ;
+}
+
+static void count_refusal (char const *reason)
+{
+  if (!strcmp(reason, "nopool") || !strcmp(reason, "removed")) g.count.nopool++ ;
+  else if (!strcmp(reason, "toosoon")) g.count.toosoon++ ;
+  else if (!strcmp(reason, "limit")) g.count.limit++ ;
+  else if (!strcmp(reason, "busy")) g.count.busy++ ;
+  else g.count.denied++ ;
+}
+
+ /* A refusal by policy: logged with who and why, counted, then answered. */
+void claim_deny (client *c, char const *poolname, char const *reason, unsigned char code, char const *extra, size_t extralen)
+{
+  log_client("deny", c, poolname, reason) ;
+  count_refusal(reason) ;
+  client_refuse(c, code, extra, extralen) ;
+}
+
+static lastclaim *lastclaim_find (pool *p, uid_t uid)
+{
+  lastclaim *r = genalloc_s(lastclaim, &p->recent) ;
+  size_t n = genalloc_len(lastclaim, &p->recent) ;
+  for (size_t i = 0 ; i < n ; i++) if (r[i].uid == uid) return r + i ;
+  return 0 ;
+}
+
+ /* Forget claims older than ifelapsed, so that the table stays as small as the set of recent claimers. */
+static void prune_recent (pool *p)
+{
+  lastclaim *r = genalloc_s(lastclaim, &p->recent) ;
+  size_t n = genalloc_len(lastclaim, &p->recent) ;
+  size_t j = 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    tain until ;
+    tain_addsec(&until, &r[i].when, p->conf.ifelapsed) ;
+    if (tain_future(&until)) r[j++] = r[i] ;
+  }
+  genalloc_setlen(lastclaim, &p->recent, j) ;
+}
+
+ /* Seconds this uid must still wait before claiming from p again; 0 if none. */
+static uint32_t toosoon (pool *p, uid_t uid)
+{
+  lastclaim *lc ;
+  tain until ;
+  if (!p->conf.ifelapsed) return 0 ;
+  prune_recent(p) ;
+  lc = lastclaim_find(p, uid) ;
+  if (!lc) return 0 ;
+  tain_addsec(&until, &lc->when, p->conf.ifelapsed) ;
+   /* rounded up: waiting the whole seconds said is always enough */
+  return (uint32_t)secs_until(&until) + 1 ;
+}
+
+static void refuse_toosoon (client *c, char const *poolname, uint32_t wait)
+{
+  char pack[HOLDINGPEN_TOOSOON_LEN - 1] ;
+  uint32_pack_big(pack, wait) ;
+  claim_deny(c, poolname, "toosoon", HOLDINGPEN_TOOSOON, pack, sizeof(pack)) ;
+}
+
+void claim_record (pool *p, uid_t uid)
+{
+  lastclaim *lc ;
+  if (!p->conf.ifelapsed) return ;
+  lc = lastclaim_find(p, uid) ;
+  if (lc) tain_copynow(&lc->when) ;
+  else
+  {
+    lastclaim nl = { .uid = uid } ;
+    tain_copynow(&nl.when) ;
+    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_diefu1sys(111, "record a claim") ;
+  }
+}
+
+ /* The oldest waiter gets the oldest ready slot. */
+void claim_dispatch (pool *p)
+{
+  while (p->ready && p->waiters.head != CLIENT_NONE)
+  {
+    client *c = CLIENT(p->waiters.head) ;
+     /* the same uid may have queued twice: the second comes too soon after the first */
+    uint32_t wait = toosoon(p, c->uid) ;
+    if (wait) refuse_toosoon(c, p->conf.name, wait) ;
+    else
+    {
+      clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
+      lease_grant(c, p->ready) ;
+    }
+  }
+}
+
+void claim_unqueue (client *c)
+{
+  clist_remove(&c->pool->waiters, c->index, offsetof(client, plink)) ;
+}
+
+static void enqueue (client *c, pool *p, uint32_t millisecs)
+{
+  tain deadline ;
+  c->pool = p ;
+  pool_join(p, c->uid) ;
+  c->state = CLIENT_WAITING ;
+  c->seq = ++g.nextseq ;
+  clist_append(&p->waiters, c->index, offsetof(client, plink)) ;
+  if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
+  else
+  {
+    tain_from_millisecs(&deadline, millisecs > 0x7fffffff ? 0x7fffffff : (int)millisecs) ;
+    tain_add_g(&deadline, &deadline) ;
+    timer_set(&c->deadline, &deadline) ;
+  }
+  log_wait(c) ;
+}
+
+void claim_request (client *c, hp_request const *req)
+{
+  pool *p ;
+  uint32_t wait ;
+  log_client("claim", c, req->pool, 0) ;
+  if (!rules_claim_allowed(c, req->pool))
+  {
+    claim_deny(c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
+    return ;
+  }
+  p = pool_find(req->pool) ;
+  if (!p || p->removed)
+  {
+    claim_deny(c, req->pool, "nopool", HOLDINGPEN_NOENT, 0, 0) ;
+    return ;
+  }
+  wait = toosoon(p, c->uid) ;
+  if (wait)
+  {
+    refuse_toosoon(c, req->pool, wait) ;
+    return ;
+  }
+  if (p->conf.maxperuid && pool_count_uid(p, c->uid) >= p->conf.maxperuid)
+  {
+    claim_deny(c, req->pool, "limit", HOLDINGPEN_LIMIT, 0, 0) ;
+    return ;
+  }
+  if (p->ready)
+  {
+    c->pool = p ;
+    pool_join(p, c->uid) ;
+    lease_grant(c, p->ready) ;
+    return ;
+  }
+  if (req->flags & HOLDINGPEN_CLAIM_NOWAIT)
+  {
+    claim_deny(c, req->pool, "busy", HOLDINGPEN_BUSY, 0, 0) ;
+    return ;
+  }
+  enqueue(c, p, req->millisecs) ;
+  client_settle(c) ;
+}
+
+void claim_timeout (client *c)
+{
+  log_client("timeout", c, c->pool->conf.name, 0) ;
+  g.count.timeout++ ;
+  client_refuse(c, HOLDINGPEN_TIMEOUT, 0, 0) ;
+}

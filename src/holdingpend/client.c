@@ -1,0 +1,328 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+
+#include <skalibs/alloc.h>
+#include <skalibs/error.h>
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genset.h>
+#include <skalibs/socket.h>
+#include <skalibs/iopause.h>
+#include <skalibs/unixmessage.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   A client is a connection. While it speaks (a request, a wait, an
+   answer on its way) its fd is in the iopause set and it has an input
+   buffer of bounded size; once it holds a lease and has nothing queued,
+   it goes quiet: its fd moves to an epoll set that is one fd in the
+   iopause set, and it keeps only what a lease needs. So a thousand held
+   leases cost neither poll time nor buffers.
+*/
+
+static void unpool (client *c)
+{
+  pool *p = c->pool ;
+  if (!p) return ;
+  if (c->state == CLIENT_WAITING) clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
+  else if (c->state == CLIENT_GRANTING || c->state == CLIENT_HOLDING) clist_remove(&p->holders, c->index, offsetof(client, plink)) ;
+  pool_leave(p, c->uid) ;
+  c->pool = 0 ;
+}
+
+static void activate (client *c)
+{
+  if (c->watched)
+  {
+    epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
+    c->watched = 0 ;
+  }
+  if (!c->active)
+  {
+    clist_append(&g.active, c->index, offsetof(client, alink)) ;
+    c->active = 1 ;
+  }
+}
+
+static void quiet (client *c)
+{
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data = { .u32 = c->index } } ;
+  if (c->active)
+  {
+    clist_remove(&g.active, c->index, offsetof(client, alink)) ;
+    c->active = 0 ;
+  }
+  if (c->in) { alloc_free(c->in) ; c->in = 0 ; }
+  if (c->claimre) { alloc_free(c->claimre) ; c->claimre = 0 ; }
+  unixmessage_sender_free(&c->out) ;
+  if (!c->watched)
+  {
+    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, client_fd(c), &ev) < 0)
+    {
+       /* cannot watch it quietly: keep polling it the plain way */
+      strerr_warnwu1sys("add a lease to the epoll set") ;
+      activate(c) ;
+      return ;
+    }
+    c->watched = 1 ;
+  }
+}
+
+ /* Where its fd is polled follows from its state: every change of state or output ends here. */
+void client_settle (client *c)
+{
+  if (c->state == CLIENT_FREE) return ;
+  if (c->state == CLIENT_HOLDING && unixmessage_sender_isempty(&c->out)) quiet(c) ;
+  else activate(c) ;
+}
+
+short client_events (client const *c)
+{
+  short events = 0 ;
+  int pending = !unixmessage_sender_isempty(&c->out) ;
+  if (pending) events |= IOPAUSE_WRITE ;
+   /* backpressure: a client that does not read its answers is not read either */
+  if (!pending && (c->state == CLIENT_REQUEST || c->state == CLIENT_WAITING)) events |= IOPAUSE_READ ;
+  if (c->state == CLIENT_HOLDING) events |= IOPAUSE_READ ;
+  return events ;
+}
+
+void client_close (client *c)
+{
+  unpool(c) ;
+  if (c->active) clist_remove(&g.active, c->index, offsetof(client, alink)) ;
+  if (c->watched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
+  timer_cancel(&c->deadline) ;
+  if (c->pidfd >= 0) fd_close(c->pidfd) ;
+  fd_close(client_fd(c)) ;
+  unixmessage_sender_free(&c->out) ;
+  if (c->in) alloc_free(c->in) ;
+  if (c->claimre) alloc_free(c->claimre) ;
+  genset_delete(&g.clientset, c->index) ;
+  memset(c, 0, sizeof(client)) ;
+  c->state = CLIENT_FREE ;
+  g.nclients-- ;
+  g.acceptblocked = 0 ;
+}
+
+ /*
+   0 only if the answer could not be queued: then a passed fd is still the
+   caller's. Once queued, the fd belongs to the sender, which closes it.
+*/
+int client_answer (client *c, char const *s, size_t len, int *fd)
+{
+  unixmessage m = { .s = (char *)s, .len = len, .fds = fd, .nfds = !!fd } ;
+  if (!unixmessage_put_and_close(&c->out, &m, fd ? unixmessage_bits_closeall : unixmessage_bits_closenone)) return 0 ;
+  unixmessage_sender_flush(&c->out) ;
+  return 1 ;
+}
+
+ /* A refusal ends the conversation: answer, then drop once flushed. */
+void client_refuse (client *c, unsigned char code, char const *extra, size_t extralen)
+{
+  char buf[1 + extralen] ;
+  unpool(c) ;
+  c->slot = 0 ;
+  buf[0] = (char)code ;
+  if (extralen) memcpy(buf + 1, extra, extralen) ;
+   /* mostly the answer fits in the socket buffer at once: then close now */
+  if (!client_answer(c, buf, 1 + extralen, 0) || unixmessage_sender_isempty(&c->out))
+  {
+    client_close(c) ;
+    return ;
+  }
+  c->state = CLIENT_CLOSING ;
+  {
+    tain t ;
+    tain_addsec_g(&t, 2) ;
+    timer_set(&c->deadline, &t) ;
+  }
+  client_settle(c) ;
+}
+
+ /* A client gone in the middle of a ballast grant: the helper's answer will find no holder. */
+void client_gone (client *c)
+{
+  switch (c->state)
+  {
+    case CLIENT_HOLDING : lease_end(c, "release") ; return ;
+    case CLIENT_GRANTING : c->slot->holder = 0 ; break ;
+    case CLIENT_WAITING : log_client("leave", c, c->pool->conf.name, 0) ; break ;
+    default : break ;
+  }
+  client_close(c) ;
+}
+
+static void bad_request (client *c)
+{
+  log_client("client-error", c, 0, "badrequest") ;
+  if (c->state == CLIENT_REQUEST) client_refuse(c, HOLDINGPEN_BADREQUEST, 0, 0) ;
+  else client_gone(c) ;
+}
+
+typedef void request_func (client *, hp_request const *) ;
+typedef struct handler_s handler, *handler_ref ;
+struct handler_s
+{
+  char op ;
+  request_func *f ;
+} ;
+
+static handler const handlers[] =
+{
+  { .op = HOLDINGPEN_OP_CLAIM, .f = &claim_request },
+  { .op = HOLDINGPEN_OP_STATUS, .f = &status_request },
+  { .op = HOLDINGPEN_OP_REVOKE, .f = &lease_revoke },
+  { .op = HOLDINGPEN_OP_RELOAD, .f = &reload_request },
+  { .op = 0, .f = 0 }
+} ;
+
+static void dispatch (client *c, char const *s, size_t len)
+{
+  hp_request req ;
+  if (c->state != CLIENT_REQUEST || !hp_request_parse(&req, s, len))
+  {
+    bad_request(c) ;
+    return ;
+  }
+  for (handler const *h = handlers ; h->f ; h++)
+    if (h->op == req.op) { (*h->f)(c, &req) ; return ; }
+  bad_request(c) ;
+}
+
+ /*
+   A lease holder has nothing to say: any byte from it, like its end of
+   file, ends the lease. Others are read one whole request at a time,
+   and not at all while an answer waits to be read.
+*/
+void client_read (client *c)
+{
+  if (c->state == CLIENT_HOLDING)
+  {
+    lease_end(c, "release") ;
+    return ;
+  }
+  for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS ; n++)
+  {
+    char const *s ;
+    size_t len ;
+    int r ;
+    if ((c->state != CLIENT_REQUEST && c->state != CLIENT_WAITING) || !unixmessage_sender_isempty(&c->out)) break ;
+    r = hp_frame_get(client_fd(c), c->in, &s, &len) ;
+    if (!r) break ;
+    if (r == -1) { client_gone(c) ; return ; }
+    if (r == HP_FRAME_BAD) { bad_request(c) ; return ; }
+    dispatch(c, s, len) ;
+    if (c->state == CLIENT_FREE) return ;
+    if (c->in) hp_frame_next(c->in) ;
+  }
+  client_settle(c) ;
+}
+
+void client_write (client *c)
+{
+  if (!unixmessage_sender_flush(&c->out) && !error_isagain(errno))
+  {
+    client_gone(c) ;
+    return ;
+  }
+  if (c->state == CLIENT_CLOSING && unixmessage_sender_isempty(&c->out))
+  {
+    client_close(c) ;
+    return ;
+  }
+  client_settle(c) ;
+}
+
+void client_timeout (client *c)
+{
+  switch (c->state)
+  {
+    case CLIENT_REQUEST :
+      log_client("client-error", c, 0, "timeout") ;
+      client_close(c) ;
+      break ;
+    case CLIENT_WAITING : claim_timeout(c) ; break ;
+    case CLIENT_CLOSING : client_close(c) ; break ;
+    case CLIENT_HOLDING : lease_timer(c) ; break ;
+    default : break ;
+  }
+}
+
+static void new_connection (int fd)
+{
+  struct ucred cred ;
+  socklen_t credlen = sizeof(cred) ;
+  uint32_t i ;
+  client *c ;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0)
+  {
+    strerr_warnwu1sys("get the credentials of a client") ;
+    fd_close(fd) ;
+    return ;
+  }
+  i = genset_new(&g.clientset) ;
+  if (i >= g.maxconn) { fd_close(fd) ; return ; }
+  c = CLIENT(i) ;
+  memset(c, 0, sizeof(client)) ;
+  c->in = alloc(sizeof(hp_inbuf)) ;
+  if (!c->in)
+  {
+    genset_delete(&g.clientset, i) ;
+    fd_close(fd) ;
+    return ;
+  }
+  c->in->len = 0 ;
+  unixmessage_sender_init(&c->out, fd) ;
+  c->fd = fd ;
+  c->index = i ;
+  c->deadline.id = i ;
+  c->alink.prev = c->alink.next = c->plink.prev = c->plink.next = CLIENT_NONE ;
+  c->uid = cred.uid ;
+  c->gid = cred.gid ;
+  c->pid = cred.pid ;
+  c->pidfd = cred.pid > 0 ? lease_pidfd(cred.pid) : -1 ;
+  c->state = CLIENT_REQUEST ;
+  tain_copynow(&c->since) ;
+  {
+    tain t ;
+    tain_add_g(&t, &g.answertto) ;
+    timer_set(&c->deadline, &t) ;
+  }
+  g.nclients++ ;
+  rules_apply(c) ;
+  client_settle(c) ;
+}
+
+void client_accept (void)
+{
+  while (g.nclients < g.maxconn)
+  {
+    int fd = ipc_accept_nbcoe(0, 0, 0, 0) ;
+    if (fd < 0)
+    {
+      if (errno == EMFILE || errno == ENFILE)
+      {
+         /* out of fds: stop listening until a connection goes, and say it once */
+        if (!g.acceptblocked) strerr_warnwu1sys("accept a connection, until one goes away") ;
+        g.acceptblocked = 1 ;
+      }
+      else if (!error_isagain(errno) && errno != ECONNABORTED) strerr_warnwu1sys("accept") ;
+      return ;
+    }
+    new_connection(fd) ;
+  }
+}
+
+void client_init (void)
+{
+  genset_init(&g.clientset, g.clients, g.clientfree, sizeof(client), g.maxconn) ;
+  g.active = (clist)CLIST_ZERO ;
+}

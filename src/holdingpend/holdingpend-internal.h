@@ -1,0 +1,344 @@
+/* ISC license. */
+
+#ifndef HOLDINGPEND_INTERNAL_H
+#define HOLDINGPEND_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <skalibs/tai.h>
+#include <skalibs/cdb.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/genset.h>
+#include <skalibs/gensetdyn.h>
+#include <skalibs/avltree.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/unixmessage.h>
+#include <skalibs/unixconnection.h>
+
+#include <holdingpen/protocol.h>
+#include "hppool.h"
+#include "hpwire.h"
+
+ /*
+   The broker, file by file (doc/holdingpend-inside.html walks through it):
+     holdingpend.c  options, start-up, the loop, signals, the lame duck
+     client.c       connections: accept, reading, dispatch, answers, close
+     rules.c        what a connection may do, from the access rules
+     claim.c        claim policy and the per-pool wait queue
+     lease.c        leases: grant, end, revoke, expire, the careful kill
+     slot.c         slots and their helpers: spawn, backoff, messages, death
+     pool.c         pools: the one configuration path of start-up and reload
+     status.c       the status records
+     timer.c        every deadline, in one tree
+     log.c          the transaction log, a function per event
+*/
+
+typedef struct pool_s pool, *pool_ref ;
+typedef struct slot_s slot, *slot_ref ;
+typedef struct client_s client, *client_ref ;
+typedef struct timer_s timer, *timer_ref ;
+typedef struct clink_s clink, *clink_ref ;
+typedef struct clist_s clist, *clist_ref ;
+
+
+ /* timer.c: every deadline of every client and slot is in one tree, soonest first */
+
+struct timer_s
+{
+  tain when ;
+  uint32_t id ;     /* client index, or TIMER_SLOT | slot index */
+  unsigned int armed : 1 ;
+} ;
+#define TIMER_SLOT 0x80000000U
+
+extern void timer_init (void) ;
+extern void timer_set (timer *, tain const *) ;
+extern void timer_cancel (timer *) ;
+extern int timer_next (tain *) ;
+extern int timer_due (uint32_t *) ;
+
+
+ /* Lists of clients, through links inside them: O(1) to join and leave. */
+
+#define CLIENT_NONE UINT32_MAX
+struct clink_s { uint32_t prev ; uint32_t next ; } ;
+struct clist_s { uint32_t head ; uint32_t tail ; uint32_t n ; } ;
+#define CLIST_ZERO { .head = CLIENT_NONE, .tail = CLIENT_NONE, .n = 0 }
+extern void clist_append (clist *, uint32_t, size_t) ;
+extern void clist_remove (clist *, uint32_t, size_t) ;
+
+
+ /* slot.c */
+
+enum slot_state_e
+{
+  SLOT_DOWN,        /* no helper; respawn when its timer fires */
+  SLOT_PREPARING,   /* helper reserving */
+  SLOT_READY,       /* resource reserved, fd in slot->fd */
+  SLOT_GRANTING,    /* ballast: helper asked to free, waiting for its answer */
+  SLOT_HELD,        /* in a live lease */
+  SLOT_SCRUBBING,   /* lease ended, helper emptying and reserving again */
+  SLOT_FAILED,      /* helper failed for good */
+  SLOT_GONE         /* removed; freed at the end of the loop turn */
+} ;
+
+struct slot_s
+{
+  unixconnection *helper ;  /* only while holdingpend expects a message or has one queued */
+  int helperfd ;            /* the control socket; -1 without a helper */
+  pool *pool ;
+  client *holder ;
+  slot *prev ;              /* in its pool's ready list, or the graveyard */
+  slot *next ;
+  slot *tprev ;             /* in g.talking while it has a helper connection */
+  slot *tnext ;
+  timer respawn ;
+  pid_t pid ;
+  int fd ;
+  uint32_t id ;             /* number in its pool, for people */
+  uint32_t index ;          /* in g.slots, for the trees */
+  unsigned int state ;
+  unsigned int deaths ;
+  unsigned int xindex ;
+  unsigned int isshort : 1 ;
+  unsigned int settled : 1 ;
+  unsigned int stale : 1 ;    /* made with an old configuration: remake when free */
+  unsigned int retire : 1 ;   /* the pool shrank or went away: remove when free */
+  unsigned int inlist : 1 ;
+} ;
+
+extern char const *const slot_state_names[] ;
+extern void slot_init (void) ;
+extern slot *slot_new (pool *) ;
+extern void slot_spawn (slot *) ;
+extern void slot_remove (slot *) ;
+extern void slot_recycle (slot *) ;
+extern void slot_stop_helper (slot *) ;
+extern void slot_drop_fd (slot *) ;
+extern int slot_tell (slot *, char) ;
+extern void slot_setstate (slot *, unsigned int) ;
+extern void slot_settle (slot *) ;
+extern slot *slot_of_index (uint32_t) ;
+extern void slot_reap (void) ;
+extern void slot_read (slot *) ;
+extern void slot_write (slot *) ;
+extern void slot_collect (void) ;
+extern int slot_wantsio (slot const *) ;
+
+
+ /* pool.c */
+
+typedef struct uidcount_s uidcount, *uidcount_ref ;
+struct uidcount_s
+{
+  uid_t uid ;
+  unsigned int n ;
+} ;
+
+typedef struct lastclaim_s lastclaim, *lastclaim_ref ;
+struct lastclaim_s
+{
+  uid_t uid ;
+  tain when ;
+} ;
+
+struct pool_s
+{
+  hp_poolconf conf ;
+  genalloc slots ;    /* slot *, in slot order */
+  slot *ready ;       /* the ready slots, oldest first, a list through slot->next */
+  slot *readytail ;
+  clist waiters ;     /* FIFO, through client->plink */
+  clist holders ;     /* leases, through client->plink */
+  genalloc peruid ;   /* uidcount: waiting, granting and held claims per uid */
+  genalloc recent ;   /* lastclaim */
+  uint32_t nextslotid ;
+  unsigned int nslots[SLOT_GONE + 1] ;
+  unsigned int nshort ;
+  unsigned int removed : 1 ;
+} ;
+
+#define POOLS() genalloc_s(pool *, &g.pools)
+#define NPOOLS() genalloc_len(pool *, &g.pools)
+#define SLOTS(p) genalloc_s(slot *, &(p)->slots)
+#define NSLOTS(p) genalloc_len(slot *, &(p)->slots)
+
+extern pool *pool_find (char const *) ;
+extern int pools_configure (stralloc *) ;
+extern void pools_start (void) ;
+extern int pools_reload (stralloc *) ;
+extern void reload_request (client *, hp_request const *) ;
+extern void pool_collect (void) ;
+extern void pool_join (pool *, uid_t) ;
+extern void pool_leave (pool *, uid_t) ;
+extern unsigned int pool_count_uid (pool const *, uid_t) ;
+
+
+ /* client.c */
+
+enum client_state_e
+{
+  CLIENT_FREE,
+  CLIENT_REQUEST,   /* connected, may send requests */
+  CLIENT_WAITING,   /* claim queued */
+  CLIENT_GRANTING,  /* ballast: waiting for the helper to free */
+  CLIENT_HOLDING,   /* the connection is a lease */
+  CLIENT_CLOSING    /* last answer queued; drop once flushed */
+} ;
+
+struct client_s
+{
+  unixmessage_sender out ;   /* answers; its fd is the connection */
+  hp_inbuf *in ;             /* requests; only while the client may speak */
+  char *claimre ;            /* the rules' HOLDINGPEN_CLAIM_REGEX, compiled when a claim comes */
+  pool *pool ;               /* waiting, granting or holding in it */
+  slot *slot ;
+  clink alink ;              /* in g.active: its fd is polled */
+  clink plink ;              /* in its pool's waiters or holders */
+  timer deadline ;           /* request, wait or closing deadline; a lease's expiry or next kill */
+  tain since ;
+  tain expire ;
+  uint64_t lease ;
+  uint64_t seq ;
+  uid_t uid ;
+  gid_t gid ;
+  pid_t pid ;
+  int pidfd ;
+  int fd ;                   /* the connection, also out.fd while the sender lives */
+  uint32_t index ;
+  unsigned int state ;
+  unsigned int xindex ;
+  unsigned int killstep ;
+  unsigned int active : 1 ;
+  unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
+  unsigned int canstatus : 1 ;
+  unsigned int canadmin : 1 ;
+} ;
+
+#define CLIENT(i) (g.clients + (i))
+#define client_fd(c) ((c)->fd)
+
+extern void client_init (void) ;
+extern void client_accept (void) ;
+extern void client_close (client *) ;
+extern int client_answer (client *, char const *, size_t, int *) ;
+extern void client_refuse (client *, unsigned char, char const *, size_t) ;
+extern void client_gone (client *) ;
+extern void client_read (client *) ;
+extern void client_write (client *) ;
+extern void client_timeout (client *) ;
+extern void client_settle (client *) ;
+extern short client_events (client const *) ;
+
+
+ /* rules.c */
+
+extern int rules_load (stralloc *) ;
+extern void rules_apply (client *) ;
+extern int rules_claim_allowed (client const *, char const *) ;
+
+
+ /* claim.c */
+
+extern void claim_request (client *, hp_request const *) ;
+extern void claim_dispatch (pool *) ;
+extern void claim_deny (client *, char const *, char const *, unsigned char, char const *, size_t) ;
+extern void claim_timeout (client *) ;
+extern void claim_unqueue (client *) ;
+extern void claim_record (pool *, uid_t) ;
+extern uint64_t secs_until (tain const *) ;
+
+
+ /* lease.c */
+
+extern void lease_grant (client *, slot *) ;
+extern void lease_answer (client *, slot *) ;
+extern void lease_end (client *, char const *) ;
+extern void lease_revoke (client *, hp_request const *) ;
+extern void lease_timer (client *) ;
+extern int lease_pidfd (pid_t) ;
+
+
+ /* status.c */
+
+extern void status_request (client *, hp_request const *) ;
+
+
+ /* log.c */
+
+extern void log_client (char const *, client const *, char const *, char const *) ;
+extern void log_slot (char const *, slot const *) ;
+extern void log_helper_death (slot const *, int, int) ;
+extern void log_lease (char const *, client const *) ;
+extern void log_kill (client const *, int, int, int) ;
+extern void log_wait (client const *) ;
+extern void log_count (char const *, char const *, uint64_t) ;
+extern void log_reload_refused (stralloc *) ;
+extern void log_start (char const *) ;
+extern void log_short (pool const *, unsigned int) ;
+
+
+ /* holdingpend.c: the one global, as tipidee has */
+
+typedef struct counters_s counters, *counters_ref ;
+struct counters_s
+{
+  uint64_t granted ;
+  uint64_t denied ;
+  uint64_t nopool ;
+  uint64_t toosoon ;
+  uint64_t limit ;
+  uint64_t busy ;
+  uint64_t timeout ;
+  uint64_t expired ;
+  uint64_t revoked ;
+  uint64_t signals ;
+  uint64_t helpercrashes ;
+  uint64_t reloads ;
+  uint64_t reloadfailures ;
+} ;
+
+struct global_s
+{
+  char const *helper ;
+  char const *pooldir ;
+  char const *rules ;
+  unsigned int rulestype ;   /* 0 none, 1 dir, 2 cdb */
+  cdb rulescdb ;
+  genalloc pools ;           /* pool *, in configuration order */
+  gensetdyn slots ;          /* slot *, by slot->index */
+  slot *graveyard ;          /* slots to free at the end of the loop turn */
+  slot *talking ;            /* slots whose helper socket is polled */
+  client *clients ;          /* maxconn of them, calloc'd: untouched pages cost nothing */
+  genset clientset ;
+  uint32_t *clientfree ;
+  clist active ;             /* clients whose fd is polled */
+  avltree timers ;
+  avltree helpers ;          /* slot index by helper pid */
+  genalloc x ;               /* iopause_fd */
+  genalloc xwho ;            /* uint32_t: what each iopause_fd is */
+  tain answertto ;
+  tain start ;
+  counters count ;
+  uint64_t nextlease ;
+  uint64_t nextseq ;
+  unsigned int maxconn ;
+  unsigned int nclients ;
+  unsigned int unsettled ;   /* slots not yet ready or failed for good */
+  tain readydeadline ;       /* -r: readiness is written by then, slots short or not */
+  tain lameduck ;            /* after SIGTERM: answers already queued may leave until then */
+  unsigned int acceptblocked : 1 ;
+  unsigned int exiting : 1 ;
+  unsigned int verbosity ;
+  int notif ;
+  int spfd ;
+  int epfd ;                 /* the quiet leases, one fd in the iopause set */
+  uid_t myuid ;
+  char const *const *envp ;
+} ;
+
+extern struct global_s g ;
+
+#endif

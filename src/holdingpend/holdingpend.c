@@ -1,0 +1,360 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/epoll.h>
+
+#include <skalibs/types.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/alloc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/sig.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/tai.h>
+#include <skalibs/iopause.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/unixmessage.h>
+
+#include <holdingpen/config.h>
+#include "holdingpend-internal.h"
+
+#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -r readytimeout ] [ -c maxconn ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
+#define dieusage() strerr_dieusage(100, USAGE)
+
+#define MAXCONN_DEFAULT 256
+#define MAXCONN_MAX 4096
+#define X_SELFPIPE 0
+#define X_LISTEN 1
+#define X_LEASES 2
+
+ /*
+   The broker. Every slot of every pool has a helper process that owns
+   the resource; holdingpend only passes the helper's fd on to a client
+   and watches the client's connection, which is the lease. Nothing here
+   ever blocks: helpers and clients are non-blocking sockets in one
+   iopause loop, and a client that misbehaves is answered and dropped.
+   This file is the loop; doc/holdingpend-inside.html says what the
+   others do.
+*/
+
+struct global_s g =
+{
+  .helper = HOLDINGPEN_LIBEXECPREFIX "holdingpen-helper",
+  .pooldir = 0,
+  .rules = 0,
+  .rulestype = 0,
+  .rulescdb = CDB_ZERO,
+  .pools = GENALLOC_ZERO,
+  .graveyard = 0,
+  .talking = 0,
+  .clients = 0,
+  .x = GENALLOC_ZERO,
+  .xwho = GENALLOC_ZERO,
+  .maxconn = MAXCONN_DEFAULT,
+  .verbosity = 1,
+  .notif = -1,
+  .spfd = -1,
+  .epfd = -1,
+} ;
+
+static void x_add (int fd, short events, uint32_t who)
+{
+  iopause_fd x = { .fd = fd, .events = events, .revents = 0 } ;
+  if (!genalloc_append(iopause_fd, &g.x, &x) || !genalloc_append(uint32_t, &g.xwho, &who))
+    strerr_diefu1sys(111, "grow the iopause array") ;
+}
+
+ /* Only what can speak is polled: clients in conversation, helpers that owe an answer. */
+static void prepare (tain *deadline)
+{
+  genalloc_setlen(iopause_fd, &g.x, 0) ;
+  genalloc_setlen(uint32_t, &g.xwho, 0) ;
+  x_add(g.spfd, IOPAUSE_READ, 0) ;
+  x_add(0, !g.exiting && !g.acceptblocked && g.nclients < g.maxconn ? IOPAUSE_READ : 0, 0) ;
+  x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
+  for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
+  {
+    client *c = CLIENT(i) ;
+    short events = client_events(c) ;
+    if (g.exiting) events &= IOPAUSE_WRITE ;
+    if (events) x_add(client_fd(c), events, i) ;
+  }
+  if (!g.exiting)
+    for (slot *s = g.talking ; s ; s = s->tnext)
+      x_add(s->helperfd, IOPAUSE_READ | (unixmessage_sender_isempty(&s->helper->out) ? 0 : IOPAUSE_WRITE), TIMER_SLOT | s->index) ;
+  if (g.exiting) *deadline = g.lameduck ;
+  else if (!timer_next(deadline)) *deadline = tain_infinite ;
+  if (g.notif >= 0 && tain_less(&g.readydeadline, deadline)) *deadline = g.readydeadline ;
+}
+
+static void handle_timers (void)
+{
+  uint32_t id ;
+  while (timer_due(&id))
+  {
+    if (id & TIMER_SLOT)
+    {
+      slot *s = slot_of_index(id & ~TIMER_SLOT) ;
+      if (s->state == SLOT_DOWN) slot_spawn(s) ;
+    }
+    else client_timeout(CLIENT(id)) ;
+  }
+}
+
+static void handle_leases (void)
+{
+  struct epoll_event ev[64] ;
+  int n = epoll_wait(g.epfd, ev, 64, 0) ;
+  for (int i = 0 ; i < n ; i++)
+  {
+    client *c = CLIENT(ev[i].data.u32) ;
+    if (c->state == CLIENT_HOLDING && c->watched) client_read(c) ;
+  }
+}
+
+static void handle_io (void)
+{
+  iopause_fd const *x = genalloc_s(iopause_fd, &g.x) ;
+  uint32_t const *who = genalloc_s(uint32_t, &g.xwho) ;
+  size_t n = genalloc_len(iopause_fd, &g.x) ;
+  if (x[X_LEASES].revents & IOPAUSE_READ) handle_leases() ;
+  for (size_t i = X_LEASES + 1 ; i < n ; i++)
+  {
+    if (!x[i].revents) continue ;
+    if (who[i] & TIMER_SLOT)
+    {
+      slot *s = slot_of_index(who[i] & ~TIMER_SLOT) ;
+      if (s->helperfd != x[i].fd || s->state == SLOT_GONE) continue ;
+      if (x[i].revents & IOPAUSE_WRITE) slot_write(s) ;
+      if (s->helper && x[i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) slot_read(s) ;
+    }
+    else
+    {
+      client *c = CLIENT(who[i]) ;
+       /* it may have ended earlier in this turn */
+      if (c->state == CLIENT_FREE || client_fd(c) != x[i].fd) continue ;
+      if (x[i].revents & IOPAUSE_WRITE) client_write(c) ;
+      if (g.exiting || c->state == CLIENT_FREE || c->state == CLIENT_CLOSING || !c->active) continue ;
+      if (x[i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) client_read(c) ;
+    }
+  }
+}
+
+static void stop_helpers (void)
+{
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++) slot_stop_helper(SLOTS(p)[j]) ;
+  }
+}
+
+ /*
+   SIGTERM: helpers go at once (their going must not wait for a slow
+   client), and answers already queued get until the lame duck deadline
+   to leave. Leases and waiting claims are not waited for: the holders
+   keep their fds, and a waiter learns from the closed connection.
+*/
+static void exit_start (unsigned int lameducktimeout)
+{
+  tain t ;
+  g.exiting = 1 ;
+  stop_helpers() ;
+  tain_from_millisecs(&t, lameducktimeout > 0x7fffffff ? 0x7fffffff : (int)lameducktimeout) ;
+  tain_add_g(&g.lameduck, &t) ;
+}
+
+static int exit_done (void)
+{
+  if (!tain_future(&g.lameduck)) return 1 ;
+  for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
+    if (!unixmessage_sender_isempty(&CLIENT(i)->out)) return 0 ;
+  return 1 ;
+}
+
+static void handle_signals (unsigned int lameducktimeout)
+{
+  for (;;)
+  {
+    int sig = selfpipe_read() ;
+    switch (sig)
+    {
+      case -1 : strerr_diefu1sys(111, "selfpipe_read") ;
+      case 0 : return ;
+      case SIGTERM :
+      case SIGINT : if (!g.exiting) exit_start(lameducktimeout) ; break ;
+      case SIGCHLD : slot_reap() ; break ;
+      case SIGHUP :
+      {
+        stralloc err = STRALLOC_ZERO ;
+        if (!g.exiting) pools_reload(&err) ;
+        stralloc_free(&err) ;
+        break ;
+      }
+      default : break ;
+    }
+  }
+}
+
+ /* Slots still short at the readiness deadline: one line per pool, saying how many and why. */
+static void log_short_pools (void)
+{
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    unsigned int n = 0 ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++) if (!SLOTS(p)[j]->settled) n++ ;
+    if (n) log_short(p, n) ;
+  }
+}
+
+static void notify_ready (void)
+{
+  if (g.notif < 0) return ;
+  if (g.unsettled)
+  {
+    if (tain_future(&g.readydeadline)) return ;
+    log_short_pools() ;
+  }
+  if (fd_write(g.notif, "\n", 1) < 1) strerr_warnwu1sys("write the readiness notification") ;
+  fd_close(g.notif) ;
+  g.notif = -1 ;
+  log_count("ready", "pools", NPOOLS()) ;
+}
+
+static void start_pools (void)
+{
+  stralloc err = STRALLOC_ZERO ;
+  int r ;
+  if (g.rulestype == 2 && !cdb_init(&g.rulescdb, g.rules)) strerr_diefu2sys(111, "read the rules file ", g.rules) ;
+  r = pools_configure(&err) ;
+  if (r <= 0)
+  {
+    if (!stralloc_0(&err)) strerr_diefu1sys(111, "read the pool directory") ;
+    if (r < 0) strerr_diefu1x(111, err.s) ;
+    strerr_dief1x(100, err.s) ;
+  }
+  stralloc_free(&err) ;
+}
+
+static void start_loop (void)
+{
+  g.clients = calloc(g.maxconn, sizeof(client)) ;
+  g.clientfree = alloc(g.maxconn * sizeof(uint32_t)) ;
+  if (!g.clients || !g.clientfree) strerr_diefu1sys(111, "allocate the client table") ;
+  client_init() ;
+  timer_init() ;
+  slot_init() ;
+  g.epfd = epoll_create1(EPOLL_CLOEXEC) ;
+  if (g.epfd < 0) strerr_diefu1sys(111, "create the epoll set") ;
+  g.spfd = selfpipe_init() ;
+  if (g.spfd < 0) strerr_diefu1sys(111, "selfpipe_init") ;
+  if (!sig_ignore(SIGPIPE)) strerr_diefu1sys(111, "ignore SIGPIPE") ;
+  {
+    sigset_t set ;
+    sigemptyset(&set) ;
+    sigaddset(&set, SIGTERM) ;
+    sigaddset(&set, SIGINT) ;
+    sigaddset(&set, SIGHUP) ;
+    sigaddset(&set, SIGCHLD) ;
+    if (!selfpipe_trapset(&set)) strerr_diefu1sys(111, "trap signals") ;
+  }
+}
+
+static void check_stdin (void)
+{
+  struct stat st ;
+  if (fstat(0, &st) < 0) strerr_diefu1sys(111, "fstat stdin") ;
+  if (!S_ISSOCK(st.st_mode)) strerr_dief1x(100, "stdin is not a socket") ;
+  if (g.notif >= 0 && fcntl(g.notif, F_GETFD) < 0)
+    strerr_dief1sys(100, "the notification fd is not open") ;
+  if (g.notif != 1) fd_close(1) ;
+   /* helpers inherit nothing of ours but their socket */
+  if (coe(0) < 0 || (g.notif >= 0 && coe(g.notif) < 0) || ndelay_on(0) < 0)
+    strerr_diefu1sys(111, "set flags on the listening socket") ;
+}
+
+int main (int argc, char const *const *argv, char const *const *envp)
+{
+  unsigned int timeout = 10000 ;
+  unsigned int lameducktimeout = 0 ;
+  unsigned int readytimeout = 0 ;
+  int pooldir_given = 0 ;
+  PROG = "holdingpend" ;
+  g.envp = envp ;
+  {
+    subgetopt l = SUBGETOPT_ZERO ;
+    for (;;)
+    {
+      int opt = subgetopt_r(argc, argv, "v:1d:r:c:t:T:i:x:p:H:", &l) ;
+      if (opt == -1) break ;
+      switch (opt)
+      {
+        case 'v' : if (!uint0_scan(l.arg, &g.verbosity)) dieusage() ; break ;
+        case '1' : g.notif = 1 ; break ;
+        case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u < 3) dieusage() ; g.notif = u ; break ; }
+        case 'r' : if (!uint0_scan(l.arg, &readytimeout)) dieusage() ; break ;
+        case 'c' : if (!uint0_scan(l.arg, &g.maxconn)) dieusage() ; break ;
+        case 't' : if (!uint0_scan(l.arg, &timeout)) dieusage() ; break ;
+        case 'T' : if (!uint0_scan(l.arg, &lameducktimeout)) dieusage() ; break ;
+        case 'i' : g.rules = l.arg ; g.rulestype = 1 ; break ;
+        case 'x' : g.rules = l.arg ; g.rulestype = 2 ; break ;
+        case 'p' : g.pooldir = l.arg ; pooldir_given = 1 ; break ;
+        case 'H' : g.helper = l.arg ; break ;
+        default : dieusage() ;
+      }
+    }
+    argc -= l.ind ;
+  }
+  if (argc) dieusage() ;
+  if (!g.maxconn) g.maxconn = 1 ;
+  if (g.maxconn > MAXCONN_MAX) g.maxconn = MAXCONN_MAX ;
+  if (timeout) tain_from_millisecs(&g.answertto, timeout) ;
+  else g.answertto = tain_infinite_relative ;
+  g.myuid = getuid() ;
+  check_stdin() ;
+  if (!pooldir_given && access(HOLDINGPEN_DEFAULT_POOLDIR, F_OK) == 0) g.pooldir = HOLDINGPEN_DEFAULT_POOLDIR ;
+
+  tain_now_set_stopwatch_g() ;
+  g.start = STAMP ;
+  if (readytimeout)
+  {
+    tain t ;
+    tain_from_millisecs(&t, readytimeout > 0x7fffffff ? 0x7fffffff : (int)readytimeout) ;
+    tain_add_g(&g.readydeadline, &t) ;
+  }
+  else g.readydeadline = tain_infinite ;
+  start_loop() ;
+  start_pools() ;
+  log_start(g.pooldir) ;
+  pools_start() ;
+
+  for (;;)
+  {
+    tain deadline ;
+    iopause_fd const *x ;
+    int r ;
+    if (!g.exiting) notify_ready() ;
+    else if (!lameducktimeout || exit_done()) break ;
+    prepare(&deadline) ;
+    x = genalloc_s(iopause_fd, &g.x) ;
+    r = iopause_g(genalloc_s(iopause_fd, &g.x), genalloc_len(iopause_fd, &g.x), &deadline) ;
+    if (r < 0) strerr_diefu1sys(111, "iopause") ;
+    x = genalloc_s(iopause_fd, &g.x) ;
+    if (x[X_SELFPIPE].revents & IOPAUSE_READ) handle_signals(lameducktimeout) ;
+    if (!g.exiting) handle_timers() ;
+    if (r) handle_io() ;
+    if (!g.exiting && x[X_LISTEN].revents & IOPAUSE_READ) client_accept() ;
+    slot_collect() ;
+    pool_collect() ;
+  }
+  log_count("exit", 0, 0) ;
+  return 0 ;
+}

@@ -1,0 +1,190 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <skalibs/uint64.h>
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/tai.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   A lease is a client's connection once a slot is granted to it: it
+   lasts until the last copy of that connection closes. Expiry and revoke
+   end it with the careful kill of its holder.
+*/
+
+static void start (client *c, slot *s)
+{
+  pool *p = s->pool ;
+  c->state = CLIENT_HOLDING ;
+  slot_setstate(s, SLOT_HELD) ;
+  tain_copynow(&c->since) ;
+  c->killstep = 0 ;
+  if (p->conf.expire)
+  {
+    tain_addsec_g(&c->expire, p->conf.expire) ;
+    timer_set(&c->deadline, &c->expire) ;
+  }
+  else
+  {
+    c->expire = tain_infinite ;
+    timer_cancel(&c->deadline) ;
+  }
+  claim_record(p, c->uid) ;
+  g.count.granted++ ;
+  log_lease("grant", c) ;
+}
+
+ /* The answer of a granted claim: the slot's fd goes with it, the daemon keeps no copy. */
+void lease_answer (client *c, slot *s)
+{
+  hp_poolconf const *conf = &s->pool->conf ;
+  char const *kind = hp_kind_names[conf->kind] ;
+  size_t kindlen = strlen(kind) ;
+  char buf[HOLDINGPEN_GRANT_KIND + kindlen + 1] ;
+  int fd = s->fd ;
+  buf[0] = HOLDINGPEN_OK ;
+  uint64_pack_big(buf + HOLDINGPEN_GRANT_LEASE, c->lease) ;
+  uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
+  memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
+  s->fd = -1 ;
+  if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
+  {
+    if (fd >= 0) fd_close(fd) ;
+    strerr_warnwu1sys("answer a claim") ;
+  }
+  start(c, s) ;
+  client_settle(c) ;
+}
+
+void lease_grant (client *c, slot *s)
+{
+  c->slot = s ;
+  s->holder = c ;
+  c->lease = ++g.nextlease ;
+  clist_append(&s->pool->holders, c->index, offsetof(client, plink)) ;
+  timer_cancel(&c->deadline) ;
+  if (hp_kind_isfd(s->pool->conf.kind))
+  {
+    c->state = CLIENT_HOLDING ;
+    lease_answer(c, s) ;
+    return ;
+  }
+   /* ballast: the memory or disk must be free before the program starts */
+  c->state = CLIENT_GRANTING ;
+  slot_setstate(s, SLOT_GRANTING) ;
+  client_settle(c) ;
+  if (!slot_tell(s, HOLDINGPEN_HELPER_GIVE))
+  {
+    strerr_warnwu1sys("tell a helper to free its ballast") ;
+    slot_stop_helper(s) ;
+    lease_answer(c, s) ;
+  }
+}
+
+void lease_end (client *c, char const *event)
+{
+  slot *s = c->slot ;
+  log_lease(event, c) ;
+  client_close(c) ;
+  slot_recycle(s) ;
+}
+
+ /*
+   The holder is signalled through a pidfd taken when it connected: if it
+   dies while a child keeps the lease, its pid may be reused, and the kill
+   sequence must not reach whoever got it.
+*/
+int lease_pidfd (pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  return (int)syscall(SYS_pidfd_open, pid, 0) ;
+#else
+  (void)pid ;
+  return (errno = ENOSYS, -1) ;
+#endif
+}
+
+static int holder_signal (client const *c, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+  if (c->pidfd >= 0) return (int)syscall(SYS_pidfd_send_signal, c->pidfd, sig, 0, 0) ;
+#endif
+  return kill(c->pid, sig) ;
+}
+
+ /*
+   The careful kill: CONT (a stopped holder must be able to act on what
+   follows), INT, TERM, KILL, killdelay apart, stopping as soon as the
+   holder is gone; one more killdelay after KILL, the lease ends anyway.
+*/
+static void kill_step (client *c)
+{
+  static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
+  tain next ;
+   /* EPERM (a daemon not run as root) still means the holder is there */
+  if (c->killstep >= 4 || c->pid <= 1 || (holder_signal(c, 0) < 0 && errno == ESRCH))
+  {
+    lease_end(c, "end") ;
+    return ;
+  }
+  {
+    int sent = holder_signal(c, sigs[c->killstep]) == 0 ;
+    log_kill(c, sigs[c->killstep], sent, errno) ;
+    if (sent) g.count.signals++ ;
+  }
+  c->killstep++ ;
+  tain_addsec_g(&next, c->pool->conf.killdelay) ;
+  timer_set(&c->deadline, &next) ;
+}
+
+static void kill_start (client *c, char const *event)
+{
+  if (c->killstep) return ;
+  log_lease(event, c) ;
+  kill_step(c) ;
+}
+
+ /* A lease's timer: its expiry, or the next step of its careful kill. */
+void lease_timer (client *c)
+{
+  if (c->killstep) kill_step(c) ;
+  else
+  {
+    g.count.expired++ ;
+    kill_start(c, "expire") ;
+  }
+}
+
+void lease_revoke (client *c, hp_request const *req)
+{
+  client *target = 0 ;
+  if (!c->canadmin)
+  {
+    claim_deny(c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
+    return ;
+  }
+  for (size_t i = 0 ; i < NPOOLS() && !target ; i++)
+    for (uint32_t j = POOLS()[i]->holders.head ; j != CLIENT_NONE ; j = CLIENT(j)->plink.next)
+      if (CLIENT(j)->state == CLIENT_HOLDING && CLIENT(j)->lease == req->lease) { target = CLIENT(j) ; break ; }
+  if (!target)
+  {
+    client_refuse(c, HOLDINGPEN_NOENT, 0, 0) ;
+    return ;
+  }
+  {
+    char code = HOLDINGPEN_OK ;
+    if (!client_answer(c, &code, 1, 0)) client_close(c) ;
+    else client_settle(c) ;
+  }
+  if (!target->killstep) g.count.revoked++ ;
+  kill_start(target, "revoke") ;
+}

@@ -1,0 +1,166 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <skalibs/types.h>
+#include <skalibs/buffer.h>
+#include <skalibs/strerr.h>
+#include <skalibs/sig.h>
+#include <skalibs/tai.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   The transaction log: one line per event on stderr, key=value words,
+   for s6-log. Every value is a number or a name checked on its way in
+   (pool names, kinds, reasons), so no quoting is needed.
+*/
+
+static void put (char const *s)
+{
+  buffer_puts(buffer_2, s) ;
+}
+
+static void put_str (char const *key, char const *val)
+{
+  put(" ") ; put(key) ; put("=") ; put(val) ;
+}
+
+static void put_u64 (char const *key, uint64_t val)
+{
+  char fmt[UINT64_FMT] ;
+  fmt[uint64_fmt(fmt, val)] = 0 ;
+  put_str(key, fmt) ;
+}
+
+static int begin (char const *event)
+{
+  if (!g.verbosity) return 0 ;
+  put(PROG) ; put(": info: event=") ; put(event) ;
+  return 1 ;
+}
+
+static void end (void)
+{
+  buffer_putflush(buffer_2, "\n", 1) ;
+}
+
+static void put_who (client const *c)
+{
+  put_u64("uid", c->uid) ;
+  put_u64("gid", c->gid) ;
+  put_u64("pid", c->pid) ;
+}
+
+ /* claim, deny, leave, timeout, client-error: a client, maybe a pool, maybe a reason */
+void log_client (char const *event, client const *c, char const *poolname, char const *reason)
+{
+  if (!begin(event)) return ;
+  if (poolname) put_str("pool", poolname) ;
+  put_who(c) ;
+  if (reason) put_str("reason", reason) ;
+  end() ;
+}
+
+void log_wait (client const *c)
+{
+  if (!begin("wait")) return ;
+  put_str("pool", c->pool->conf.name) ;
+  put_who(c) ;
+  put_u64("seq", c->seq) ;
+  end() ;
+}
+
+ /* grant, release, end, expire, revoke: a lease */
+void log_lease (char const *event, client const *c)
+{
+  int ending = !strcmp(event, "release") || !strcmp(event, "end") ;
+  if (!begin(event)) return ;
+  put_str("pool", c->pool->conf.name) ;
+  if (ending || !strcmp(event, "grant")) put_u64("slot", c->slot->id) ;
+  put_u64("lease", c->lease) ;
+  put_who(c) ;
+  if (ending)
+  {
+    tain age ;
+    tain_sub(&age, &STAMP, &c->since) ;
+    put_u64("age", tai_sec(tain_secp(&age))) ;
+  }
+  end() ;
+}
+
+void log_kill (client const *c, int sig, int sent, int e)
+{
+  if (!begin("kill")) return ;
+  put_str("pool", c->pool->conf.name) ;
+  put_u64("lease", c->lease) ;
+  put_u64("pid", c->pid) ;
+  put_str("signal", sig_name(sig)) ;
+  put_str("sent", sent ? "yes" : "no") ;
+  if (!sent) put_str("error", e == EPERM ? "EPERM" : "other") ;
+  end() ;
+}
+
+ /* helper-spawn, helper-ready, helper-short, helper-error */
+void log_slot (char const *event, slot const *s)
+{
+  if (!begin(event)) return ;
+  put_str("pool", s->pool->conf.name) ;
+  put_u64("slot", s->id) ;
+  if (s->pid) put_u64("helper", s->pid) ;
+  end() ;
+}
+
+void log_helper_death (slot const *s, int failed, int wstat)
+{
+  if (!begin(failed ? "helper-failed" : "helper-crash")) return ;
+  put_str("pool", s->pool->conf.name) ;
+  put_u64("slot", s->id) ;
+  put_u64("helper", s->pid) ;
+  put_str("state", slot_state_names[s->state]) ;
+  if (WIFSIGNALED(wstat)) put_str("signal", sig_name(WTERMSIG(wstat))) ;
+  else put_u64("exitcode", WEXITSTATUS(wstat)) ;
+  end() ;
+}
+
+ /* start, ready, reload, exit: the daemon itself */
+void log_count (char const *event, char const *key, uint64_t n)
+{
+  if (!begin(event)) return ;
+  if (key) put_u64(key, n) ;
+  end() ;
+}
+
+void log_start (char const *pooldir)
+{
+  if (!begin("start")) return ;
+  put_u64("pools", NPOOLS()) ;
+  put_str("pooldir", pooldir ? pooldir : "(embedded)") ;
+  end() ;
+}
+
+void log_reload_refused (stralloc *err)
+{
+  if (!begin("reload")) return ;
+  put_str("result", "refused") ;
+  end() ;
+  if (err->len && g.verbosity && stralloc_0(err))
+  {
+    err->len-- ;
+    strerr_warnw2x("reload refused, keeping the old configuration: ", err->s) ;
+  }
+}
+
+ /* at the readiness deadline, a pool whose slots are not all there */
+void log_short (pool const *p, unsigned int n)
+{
+  if (!begin("ready-short")) return ;
+  put_str("pool", p->conf.name) ;
+  put_u64("short", n) ;
+  put_u64("count", p->conf.count) ;
+  put_str("reason", p->nshort ? "short" : "preparing") ;
+  end() ;
+}

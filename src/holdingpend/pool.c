@@ -1,0 +1,267 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <string.h>
+
+#include <skalibs/alloc.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   Pools come from the pool directory (or the embedded default). Start-up
+   and reload take the same path: read every pool, refuse the whole
+   directory if one is bad, then make the running pools match it. What a
+   live lease holds is never cut: a removed or shrunk pool lets its held
+   slots go when their leases end.
+*/
+
+pool *pool_find (char const *name)
+{
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+    if (!strcmp(POOLS()[i]->conf.name, name)) return POOLS()[i] ;
+  return 0 ;
+}
+
+static pool *pool_new (hp_poolconf const *conf)
+{
+  pool *p = alloc(sizeof(pool)) ;
+  if (!p) strerr_diefu1sys(111, "allocate a pool") ;
+  memset(p, 0, sizeof(pool)) ;
+  p->conf = *conf ;
+  p->slots = genalloc_zero ;
+  p->peruid = genalloc_zero ;
+  p->recent = genalloc_zero ;
+  p->waiters = (clist)CLIST_ZERO ;
+  p->holders = (clist)CLIST_ZERO ;
+  if (!genalloc_append(pool *, &g.pools, &p)) strerr_diefu1sys(111, "allocate a pool") ;
+  for (uint32_t i = 0 ; i < conf->count ; i++)
+    if (!slot_new(p)) strerr_diefu1sys(111, "allocate a slot") ;
+  return p ;
+}
+
+static void pool_free (pool *p)
+{
+  genalloc_free(slot *, &p->slots) ;
+  genalloc_free(uidcount, &p->peruid) ;
+  genalloc_free(lastclaim, &p->recent) ;
+  alloc_free(p) ;
+}
+
+ /* A removed pool goes once its last slot has. */
+void pool_collect (void)
+{
+  size_t k = 0 ;
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    if (p->removed && !NSLOTS(p)) pool_free(p) ;
+    else POOLS()[k++] = p ;
+  }
+  genalloc_setlen(pool *, &g.pools, k) ;
+}
+
+static int same_resource (hp_poolconf const *a, hp_poolconf const *b)
+{
+  return a->kind == b->kind && a->size == b->size && a->lock == b->lock && !strcmp(a->dir, b->dir) ;
+}
+
+static void pool_update (pool *p, hp_poolconf const *conf)
+{
+  int same = same_resource(&p->conf, conf) ;
+  uint32_t live = 0 ;
+  p->conf = *conf ;
+  p->removed = 0 ;
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+  {
+    slot *s = SLOTS(p)[i] ;
+    if (s->retire || s->state == SLOT_GONE) continue ;
+    if (live++ >= conf->count) s->retire = 1 ;
+    else if (!same) s->stale = 1 ;
+  }
+  for (; live < conf->count ; live++)
+    if (!slot_new(p)) strerr_diefu1sys(111, "allocate a slot") ;
+   /* free slots take the change now; held ones when their lease ends */
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+  {
+    slot *s = SLOTS(p)[i] ;
+     /* a reload is the admin saying "I fixed it": failed slots try again */
+    if (!s->retire && !s->stale && (s->state == SLOT_FAILED || (!s->pid && s->state == SLOT_DOWN)))
+    {
+      s->deaths = 0 ;
+      slot_spawn(s) ;
+      continue ;
+    }
+    if ((s->stale || s->retire) && (s->state == SLOT_READY || s->state == SLOT_FAILED || s->state == SLOT_DOWN))
+    {
+      slot_stop_helper(s) ;
+      slot_drop_fd(s) ;
+      if (s->retire) slot_remove(s) ;
+      else
+      {
+        if (s->settled) { s->settled = 0 ; g.unsettled++ ; }
+        s->deaths = 0 ;
+        slot_spawn(s) ;
+      }
+    }
+  }
+}
+
+static void pool_retire (pool *p)
+{
+  p->removed = 1 ;
+  while (p->waiters.head != CLIENT_NONE)
+    claim_deny(CLIENT(p->waiters.head), p->conf.name, "removed", HOLDINGPEN_NOENT, 0, 0) ;
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+  {
+    slot *s = SLOTS(p)[i] ;
+    s->retire = 1 ;
+    if (s->state != SLOT_HELD && s->state != SLOT_GRANTING && s->state != SLOT_GONE) slot_remove(s) ;
+  }
+}
+
+static int pools_read (genalloc *confs, stralloc *err)
+{
+  int r ;
+  if (!g.pooldir)
+  {
+    hp_poolconf conf ;
+    hp_poolconf_default(&conf) ;
+    return genalloc_append(hp_poolconf, confs, &conf) ? 1 : -1 ;
+  }
+  r = hp_pooldir_read(confs, g.pooldir, err) ;
+  if (r < 0 && !err->len)
+  {
+    int e = errno ;
+     /* if even the message cannot be built, the caller still has -1 */
+    if (stralloc_cats(err, "unable to read the pool directory ") && stralloc_cats(err, g.pooldir)
+     && stralloc_cats(err, ": ")) stralloc_cats(err, strerror(e)) ;
+  }
+  return r ;
+}
+
+ /* 1: applied; 0: refused, nothing changed (err says why); -1: system error, nothing changed. */
+int pools_configure (stralloc *err)
+{
+  genalloc confs = GENALLOC_ZERO ;
+  hp_poolconf const *conf ;
+  size_t n ;
+  int r = rules_load(err) ;
+  if (r <= 0) return r ;
+  r = pools_read(&confs, err) ;
+  if (r <= 0)
+  {
+    genalloc_free(hp_poolconf, &confs) ;
+    return r ;
+  }
+  conf = genalloc_s(hp_poolconf, &confs) ;
+  n = genalloc_len(hp_poolconf, &confs) ;
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    size_t j = 0 ;
+    for (; j < n ; j++) if (!strcmp(conf[j].name, p->conf.name)) break ;
+    if (j == n && !p->removed) pool_retire(p) ;
+  }
+  for (size_t j = 0 ; j < n ; j++)
+  {
+    pool *p = pool_find(conf[j].name) ;
+    if (p) pool_update(p, conf + j) ;
+    else pool_new(conf + j) ;
+  }
+  genalloc_free(hp_poolconf, &confs) ;
+  return 1 ;
+}
+
+
+ /* New slots get their helper: after the "start" line at start-up, so that the log reads in order. */
+void pools_start (void)
+{
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++)
+    {
+      slot *s = SLOTS(p)[j] ;
+      if (s->state == SLOT_DOWN && !s->pid && !s->respawn.armed) slot_spawn(s) ;
+    }
+  }
+}
+
+
+ /* Claims per uid in a pool (waiting, granting, held), kept as they come and go. */
+
+static uidcount *peruid_find (pool const *p, uid_t uid)
+{
+  uidcount *u = genalloc_s(uidcount, &p->peruid) ;
+  size_t n = genalloc_len(uidcount, &p->peruid) ;
+  for (size_t i = 0 ; i < n ; i++) if (u[i].uid == uid) return u + i ;
+  return 0 ;
+}
+
+void pool_join (pool *p, uid_t uid)
+{
+  uidcount *u = peruid_find(p, uid) ;
+  if (u) u->n++ ;
+  else
+  {
+    uidcount nu = { .uid = uid, .n = 1 } ;
+    if (!genalloc_append(uidcount, &p->peruid, &nu)) strerr_diefu1sys(111, "count a claim") ;
+  }
+}
+
+void pool_leave (pool *p, uid_t uid)
+{
+  uidcount *u = peruid_find(p, uid) ;
+  if (!u) return ;
+  if (--u->n) return ;
+  *u = genalloc_s(uidcount, &p->peruid)[genalloc_len(uidcount, &p->peruid) - 1] ;
+  genalloc_setlen(uidcount, &p->peruid, genalloc_len(uidcount, &p->peruid) - 1) ;
+}
+
+unsigned int pool_count_uid (pool const *p, uid_t uid)
+{
+  uidcount const *u = peruid_find(p, uid) ;
+  return u ? u->n : 0 ;
+}
+
+
+ /* SIGHUP and the reload request: 1 applied, 0 refused (the old configuration stays), -1 system error. */
+int pools_reload (stralloc *err)
+{
+  int r = pools_configure(err) ;
+  if (r <= 0)
+  {
+    g.count.reloadfailures++ ;
+    log_reload_refused(err) ;
+    return r ;
+  }
+  g.count.reloads++ ;
+  pools_start() ;
+  log_count("reload", "pools", NPOOLS()) ;
+  for (size_t i = 0 ; i < NPOOLS() ; i++) claim_dispatch(POOLS()[i]) ;
+  return 1 ;
+}
+
+void reload_request (client *c, hp_request const *req)
+{
+  stralloc err = STRALLOC_ZERO ;
+  int r ;
+  (void)req ;
+  if (!c->canadmin)
+  {
+    claim_deny(c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
+    return ;
+  }
+  r = pools_reload(&err) ;
+  if (r > 0)
+  {
+    char code = HOLDINGPEN_OK ;
+    if (!client_answer(c, &code, 1, 0)) client_close(c) ;
+    else client_settle(c) ;
+  }
+  else client_refuse(c, r < 0 ? HOLDINGPEN_SERVERFAIL : HOLDINGPEN_BADCONFIG, err.s, err.len) ;
+  stralloc_free(&err) ;
+}

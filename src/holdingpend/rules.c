@@ -1,0 +1,147 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <regex.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <skalibs/types.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/cdb.h>
+#include <skalibs/env.h>
+#include <skalibs/strerr.h>
+#include <skalibs/stralloc.h>
+
+#include <s6/accessrules.h>
+
+#include "holdingpend-internal.h"
+
+#define GROUPS_MAX 256
+
+ /*
+   What a connection may do is decided once, when it comes, from the
+   access rules as s6-fdholderd reads them, with one more step: after
+   uid/UID and gid/GID (the primary group), each supplementary group the
+   kernel recorded at connect time (SO_PEERGROUPS) is tried as gid/GID,
+   before uid/default. The first rule found decides. A console group
+   given by pam_group is a supplementary group: this is what lets a rule
+   say "the person at the console".
+*/
+
+ /* 1: loaded (or nothing to load); 0: refused, err says why. */
+int rules_load (stralloc *err)
+{
+  cdb c = CDB_ZERO ;
+  if (g.rulestype != 2) return 1 ;
+  if (!cdb_init(&c, g.rules))
+    return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
+  cdb_free(&g.rulescdb) ;
+  g.rulescdb = c ;
+  return 1 ;
+}
+
+static s6_accessrules_result_t check (char const *key, size_t len, s6_accessrules_params_t *params)
+{
+  return g.rulestype == 1 ? s6_accessrules_backend_fs(key, len, g.rules, params)
+                          : s6_accessrules_backend_cdb(key, len, &g.rulescdb, params) ;
+}
+
+static s6_accessrules_result_t check_id (char const *prefix, uint64_t id, s6_accessrules_params_t *params)
+{
+  char key[4 + UINT64_FMT] ;
+  memcpy(key, prefix, 4) ;
+  return check(key, 4 + uint64_fmt(key + 4, id), params) ;
+}
+
+static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t *params)
+{
+  gid_t groups[GROUPS_MAX] ;
+  socklen_t len = sizeof(groups) ;
+  s6_accessrules_result_t r = check_id("uid/", c->uid, params) ;
+  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+  r = check_id("gid/", c->gid, params) ;
+  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+   /* more groups than that: only the first GROUPS_MAX are seen, which can only deny more */
+  if (getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+  {
+    if (errno != ERANGE) len = 0 ;
+    else
+    {
+      len = sizeof(groups) ;
+      if (getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) len = 0 ;
+    }
+  }
+  if (len > sizeof(groups)) len = sizeof(groups) ;
+  for (size_t i = 0 ; i < len / sizeof(gid_t) ; i++)
+  {
+    if (groups[i] == c->gid) continue ;
+    r = check_id("gid/", groups[i], params) ;
+    if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+  }
+  return check("uid/default", 11, params) ;
+}
+
+static int parse_env (client *c, char const *s, size_t len)
+{
+  size_t n = byte_count(s, len, 0) ;
+  char const *envp[n + 1] ;
+  if (!env_make(envp, n, s, len)) return 0 ;
+  envp[n] = 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (!strncmp(envp[i], "HOLDINGPEN_STATUS=", 18)) c->canstatus = 1 ;
+    else if (!strncmp(envp[i], "HOLDINGPEN_ADMIN=", 17)) c->canadmin = 1 ;
+    else if (!strncmp(envp[i], "HOLDINGPEN_CLAIM_REGEX=", 23) && !c->claimre)
+    {
+      regex_t re ;
+      char const *src = envp[i] + 23 ;
+      int e = regcomp(&re, src, REG_EXTENDED) ;
+      if (e)
+      {
+        char buf[256] ;
+        regerror(e, &re, buf, sizeof(buf)) ;
+        if (g.verbosity) strerr_warnw4x("invalid HOLDINGPEN_CLAIM_REGEX ", src, ": ", buf) ;
+        continue ;
+      }
+      regfree(&re) ;
+       /* kept as text: a compiled regex costs kilobytes, a held lease never needs it */
+      c->claimre = strdup(src) ;
+      if (!c->claimre) return 0 ;
+    }
+  }
+  return 1 ;
+}
+
+void rules_apply (client *c)
+{
+  s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO ;
+  s6_accessrules_result_t r ;
+  if (!g.rulestype)
+  {
+     /* no rules: the daemon's own uid and root, nobody else */
+    if (c->uid && c->uid != g.myuid) return ;
+    c->claimre = strdup(".*") ;
+    c->canstatus = 1 ;
+    c->canadmin = 1 ;
+    return ;
+  }
+  r = lookup(c, &params) ;
+  if (r == S6_ACCESSRULES_ERROR && g.verbosity) strerr_warnwu1sys("check the access rules") ;
+  if (r == S6_ACCESSRULES_ALLOW && params.env.len && !parse_env(c, params.env.s, params.env.len) && g.verbosity)
+    strerr_warnwu1sys("read the environment given by the access rules") ;
+  s6_accessrules_params_free(&params) ;
+}
+
+ /* The rule names whole pool names: a match must cover the name, not a part of it. */
+int rules_claim_allowed (client const *c, char const *poolname)
+{
+  regex_t re ;
+  regmatch_t m ;
+  int ok ;
+  if (!c->claimre) return 0 ;
+  if (regcomp(&re, c->claimre, REG_EXTENDED)) return 0 ;
+   /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
+  ok = !regexec(&re, poolname, 1, &m, 0) && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
+  regfree(&re) ;
+  return ok ;
+}

@@ -1,0 +1,431 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <skalibs/types.h>
+#include <skalibs/alloc.h>
+#include <skalibs/error.h>
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/cbuffer.h>
+#include <skalibs/gensetdyn.h>
+#include <skalibs/avltree.h>
+#include <skalibs/unixmessage.h>
+#include <skalibs/unixconnection.h>
+
+#include "holdingpend-internal.h"
+
+#define RESPAWN_MAX_MS 30000
+
+ /*
+   A slot is one resource and the helper process that owns it. holdingpend
+   talks to a helper only while it waits for an answer (a reservation, a
+   ballast given back): the rest of the time the helper's socket is not
+   polled and costs no buffer, and a helper's death is learned from
+   SIGCHLD, its pid found in a tree.
+*/
+
+char const *const slot_state_names[] = { "down", "preparing", "ready", "granting", "held", "scrubbing", "failed", "gone" } ;
+
+slot *slot_of_index (uint32_t i)
+{
+  return *(slot **)gensetdyn_p(&g.slots, i) ;
+}
+
+static void *pid_dtok (uint32_t d, void *aux)
+{
+  (void)aux ;
+  return &slot_of_index(d)->pid ;
+}
+
+static int pid_cmp (void const *a, void const *b, void *aux)
+{
+  pid_t pa = *(pid_t const *)a ;
+  pid_t pb = *(pid_t const *)b ;
+  (void)aux ;
+  return pa < pb ? -1 : pa > pb ;
+}
+
+void slot_settle (slot *s)
+{
+  if (s->settled) return ;
+  s->settled = 1 ;
+  g.unsettled-- ;
+}
+
+static void ready_remove (slot *s)
+{
+  pool *p = s->pool ;
+  if (!s->inlist) return ;
+  if (s->prev) s->prev->next = s->next ; else p->ready = s->next ;
+  if (s->next) s->next->prev = s->prev ; else p->readytail = s->prev ;
+  s->prev = s->next = 0 ;
+  s->inlist = 0 ;
+}
+
+ /* The oldest ready slot is granted first: appended at the tail. */
+static void ready_append (slot *s)
+{
+  pool *p = s->pool ;
+  if (s->inlist) return ;
+  s->next = 0 ;
+  s->prev = p->readytail ;
+  if (p->readytail) p->readytail->next = s ; else p->ready = s ;
+  p->readytail = s ;
+  s->inlist = 1 ;
+}
+
+ /* Every state change goes here, so that the pool's counts and ready list never drift. */
+void slot_setstate (slot *s, unsigned int state)
+{
+  pool *p = s->pool ;
+  p->nslots[s->state]-- ;
+  if (s->state == SLOT_READY) ready_remove(s) ;
+  s->state = state ;
+  p->nslots[state]++ ;
+  if (state == SLOT_READY && !s->retire) ready_append(s) ;
+}
+
+static void setshort (slot *s, int isshort)
+{
+  if (s->isshort == !!isshort) return ;
+  s->isshort = !!isshort ;
+  if (isshort) s->pool->nshort++ ; else s->pool->nshort-- ;
+}
+
+slot *slot_new (pool *p)
+{
+  slot *s = alloc(sizeof(slot)) ;
+  uint32_t i ;
+  if (!s) return 0 ;
+  memset(s, 0, sizeof(slot)) ;
+  if (!gensetdyn_new(&g.slots, &i)) goto err ;
+  *(slot **)gensetdyn_p(&g.slots, i) = s ;
+  if (!genalloc_append(slot *, &p->slots, &s)) { gensetdyn_delete(&g.slots, i) ; goto err ; }
+  s->helperfd = -1 ;
+  s->pool = p ;
+  s->fd = -1 ;
+  s->id = p->nextslotid++ ;
+  s->index = i ;
+  s->respawn.id = TIMER_SLOT | i ;
+  s->state = SLOT_DOWN ;
+  p->nslots[SLOT_DOWN]++ ;
+  g.unsettled++ ;
+  return s ;
+ err:
+  alloc_free(s) ;
+  return 0 ;
+}
+
+static int talk (slot *s)
+{
+  if (s->helper) return 1 ;
+  s->helper = alloc(sizeof(unixconnection)) ;
+  if (!s->helper) return 0 ;
+  unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
+  s->tprev = 0 ;
+  s->tnext = g.talking ;
+  if (g.talking) g.talking->tprev = s ;
+  g.talking = s ;
+  return 1 ;
+}
+
+static void untalk (slot *s)
+{
+  if (s->tprev) s->tprev->tnext = s->tnext ; else g.talking = s->tnext ;
+  if (s->tnext) s->tnext->tprev = s->tprev ;
+  s->tprev = s->tnext = 0 ;
+  unixconnection_free(s->helper) ;
+  alloc_free(s->helper) ;
+  s->helper = 0 ;
+}
+
+ /* Nothing expected, nothing queued, nothing buffered: the conversation's memory goes. */
+static void hush (slot *s)
+{
+  if (!s->helper) return ;
+  if (!unixmessage_sender_isempty(&s->helper->out) || !cbuffer_isempty(&s->helper->in.mainb)) return ;
+  untalk(s) ;
+}
+
+static void close_helper_socket (slot *s)
+{
+  if (s->helper) untalk(s) ;
+  if (s->helperfd >= 0) fd_close(s->helperfd) ;
+  s->helperfd = -1 ;
+}
+
+ /* The helper exits on end of file; TERM is for one busy reserving a big region. */
+void slot_stop_helper (slot *s)
+{
+  close_helper_socket(s) ;
+  if (s->pid > 0)
+  {
+    avltree_delete(&g.helpers, &s->pid) ;
+    kill(s->pid, SIGTERM) ;
+  }
+  s->pid = 0 ;
+}
+
+void slot_drop_fd (slot *s)
+{
+  if (s->fd >= 0) fd_close(s->fd) ;
+  s->fd = -1 ;
+}
+
+static void schedule_respawn (slot *s)
+{
+  tain when ;
+  unsigned int ms = 0 ;
+  if (s->deaths > 1)
+  {
+    ms = 100U << (s->deaths > 10 ? 10 : s->deaths - 2) ;
+    if (ms > RESPAWN_MAX_MS) ms = RESPAWN_MAX_MS ;
+  }
+  tain_from_millisecs(&when, ms) ;
+  tain_add_g(&when, &when) ;
+  slot_setstate(s, SLOT_DOWN) ;
+  timer_set(&s->respawn, &when) ;
+}
+
+void slot_spawn (slot *s)
+{
+  hp_poolconf const *conf = &s->pool->conf ;
+  char const *argv[10] ;
+  char fmt[UINT64_FMT] ;
+  unsigned int m = 0 ;
+  int fd ;
+  pid_t pid ;
+  timer_cancel(&s->respawn) ;
+  fmt[uint64_fmt(fmt, conf->size)] = 0 ;
+  argv[m++] = g.helper ;
+  if (conf->lock) argv[m++] = "-l" ;
+  if (conf->dir[0]) { argv[m++] = "-D" ; argv[m++] = conf->dir ; }
+  argv[m++] = "-p" ;
+  argv[m++] = conf->name ;
+  argv[m++] = hp_kind_names[conf->kind] ;
+  argv[m++] = fmt ;
+  argv[m++] = 0 ;
+  pid = child_spawn1_socket(g.helper, argv, g.envp, &fd) ;
+  if (!pid)
+  {
+    strerr_warnwu2sys("spawn ", g.helper) ;
+    s->deaths++ ;
+    schedule_respawn(s) ;
+    return ;
+  }
+  if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
+  s->helperfd = fd ;
+  s->pid = pid ;
+  if (!avltree_insert(&g.helpers, s->index)) strerr_diefu1sys(111, "record a helper") ;
+  if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
+  slot_setstate(s, SLOT_PREPARING) ;
+  s->stale = 0 ;
+  log_slot("helper-spawn", s) ;
+}
+
+int slot_tell (slot *s, char c)
+{
+  unixmessage m = { .s = &c, .len = 1, .fds = 0, .nfds = 0 } ;
+  if (s->helperfd < 0 || !talk(s)) return 0 ;
+  if (!unixmessage_put(&s->helper->out, &m)) return 0 ;
+  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
+  return 1 ;
+}
+
+void slot_remove (slot *s)
+{
+  slot_stop_helper(s) ;
+  slot_drop_fd(s) ;
+  timer_cancel(&s->respawn) ;
+  s->holder = 0 ;
+  slot_setstate(s, SLOT_GONE) ;
+  setshort(s, 0) ;
+  slot_settle(s) ;
+  s->next = g.graveyard ;
+  g.graveyard = s ;
+}
+
+ /* A slot is free again: scrub it, or remake it if it is out of date. */
+void slot_recycle (slot *s)
+{
+  s->holder = 0 ;
+  if (s->retire)
+  {
+    slot_remove(s) ;
+    return ;
+  }
+  if (s->stale || !s->pid)
+  {
+    slot_stop_helper(s) ;
+    s->deaths = 0 ;
+    slot_spawn(s) ;
+    return ;
+  }
+  slot_setstate(s, SLOT_SCRUBBING) ;
+  if (!slot_tell(s, HOLDINGPEN_HELPER_EMPTY))
+  {
+    strerr_warnwu1sys("tell a helper to scrub") ;
+    slot_stop_helper(s) ;
+    slot_spawn(s) ;
+  }
+}
+
+ /* A helper gone in the middle of a ballast grant holds no ballast: the grant goes on. */
+static void granting_lost (slot *s)
+{
+  if (s->holder) lease_answer(s->holder, s) ;
+  else slot_recycle(s) ;
+}
+
+static void helper_died (slot *s, int wstat)
+{
+  int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
+  close_helper_socket(s) ;
+  log_helper_death(s, failed, wstat) ;
+  if (!failed) g.count.helpercrashes++ ;
+  s->pid = 0 ;
+  s->deaths++ ;
+  switch (s->state)
+  {
+    case SLOT_HELD :
+       /* the holder keeps its lease; a new helper comes when it ends */
+      return ;
+    case SLOT_GRANTING :
+      granting_lost(s) ;
+      return ;
+    default : break ;
+  }
+  slot_drop_fd(s) ;
+  setshort(s, 0) ;
+  if (s->retire)
+  {
+    slot_remove(s) ;
+    return ;
+  }
+  if (failed)
+  {
+    slot_setstate(s, SLOT_FAILED) ;
+    slot_settle(s) ;
+    return ;
+  }
+  schedule_respawn(s) ;
+}
+
+void slot_reap (void)
+{
+  for (;;)
+  {
+    int wstat ;
+    uint32_t i ;
+    pid_t pid = wait_nohang(&wstat) ;
+    if (pid <= 0) return ;
+    if (!avltree_search(&g.helpers, &pid, &i)) continue ;
+    avltree_delete(&g.helpers, &pid) ;
+    helper_died(slot_of_index(i), wstat) ;
+  }
+}
+
+static void protocol_error (slot *s)
+{
+  log_slot("helper-error", s) ;
+  slot_stop_helper(s) ;
+  s->deaths++ ;
+  if (s->state == SLOT_HELD) return ;
+  if (s->state == SLOT_GRANTING)
+  {
+    granting_lost(s) ;
+    return ;
+  }
+  slot_drop_fd(s) ;
+  setshort(s, 0) ;
+  schedule_respawn(s) ;
+}
+
+static int helper_message (slot *s, unixmessage const *m)
+{
+  char c = m->len == 1 ? m->s[0] : 0 ;
+  int preparing = s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING ;
+  if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) ? 1U : 0U))
+  {
+    s->fd = m->nfds ? m->fds[0] : -1 ;
+    s->deaths = 0 ;
+    setshort(s, 0) ;
+    slot_settle(s) ;
+    slot_setstate(s, SLOT_READY) ;
+    log_slot("helper-ready", s) ;
+    if (s->stale || s->retire) slot_recycle(s) ;
+    else claim_dispatch(s->pool) ;
+    return 1 ;
+  }
+  if (c == HOLDINGPEN_HELPER_SHORT && !m->nfds && preparing)
+  {
+    setshort(s, 1) ;
+    log_slot("helper-short", s) ;
+    return 1 ;
+  }
+  if (c == HOLDINGPEN_HELPER_FREED && !m->nfds && s->state == SLOT_GRANTING)
+  {
+    granting_lost(s) ;
+    return 1 ;
+  }
+  unixmessage_drop(m) ;
+  return (errno = EPROTO, 0) ;
+}
+
+int slot_wantsio (slot const *s)
+{
+  return !!s->helper ;
+}
+
+void slot_read (slot *s)
+{
+  for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS && s->helper ; n++)
+  {
+    unixmessage m ;
+    int r = unixmessage_receive(&s->helper->in, &m) ;
+    if (!r) break ;
+    if (r < 0)
+    {
+       /* the helper is exiting, with or without unread bytes: SIGCHLD will say why */
+      if (errno == EPIPE || errno == ECONNRESET) close_helper_socket(s) ;
+      else protocol_error(s) ;
+      return ;
+    }
+    if (!helper_message(s, &m)) { protocol_error(s) ; return ; }
+  }
+  if (s->state != SLOT_PREPARING && s->state != SLOT_SCRUBBING && s->state != SLOT_GRANTING) hush(s) ;
+}
+
+void slot_write (slot *s)
+{
+  if (!s->helper) return ;
+  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) protocol_error(s) ;
+}
+
+ /* Slots are freed only here, at the end of a loop turn, so that nothing in the turn holds a dangling pointer. */
+void slot_collect (void)
+{
+  while (g.graveyard)
+  {
+    slot *s = g.graveyard ;
+    pool *p = s->pool ;
+    size_t n = NSLOTS(p), j = 0 ;
+    g.graveyard = s->next ;
+    for (size_t i = 0 ; i < n ; i++) if (SLOTS(p)[i] != s) SLOTS(p)[j++] = SLOTS(p)[i] ;
+    genalloc_setlen(slot *, &p->slots, j) ;
+    p->nslots[SLOT_GONE]-- ;
+    gensetdyn_delete(&g.slots, s->index) ;
+    alloc_free(s) ;
+  }
+}
+
+void slot_init (void)
+{
+  gensetdyn_init(&g.slots, sizeof(slot *), 16, 3, 8) ;
+  avltree_init(&g.helpers, 16, 3, 8, &pid_dtok, &pid_cmp, 0) ;
+}

@@ -1,0 +1,75 @@
+/* ISC license. */
+
+#include <stdint.h>
+
+#include <skalibs/tai.h>
+#include <skalibs/avltree.h>
+#include <skalibs/strerr.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   Every deadline (a request's answer time, a claim's wait, an expiry,
+   the next step of a careful kill, a helper's respawn) is a timer in one
+   tree ordered by time: the loop asks for the soonest, and finding what
+   is due costs nothing for the clients and slots that wait for nothing.
+*/
+
+static void *timer_dtok (uint32_t d, void *aux)
+{
+  (void)aux ;
+  if (d & TIMER_SLOT) return &slot_of_index(d & ~TIMER_SLOT)->respawn ;
+  return &CLIENT(d)->deadline ;
+}
+
+static int timer_cmp (void const *a, void const *b, void *aux)
+{
+  timer const *ta = a ;
+  timer const *tb = b ;
+  (void)aux ;
+  if (tain_less(&ta->when, &tb->when)) return -1 ;
+  if (tain_less(&tb->when, &ta->when)) return 1 ;
+  return ta->id < tb->id ? -1 : ta->id > tb->id ;
+}
+
+void timer_init (void)
+{
+  avltree_init(&g.timers, 8, 3, 8, &timer_dtok, &timer_cmp, 0) ;
+}
+
+void timer_cancel (timer *t)
+{
+  if (!t->armed) return ;
+  avltree_delete(&g.timers, t) ;
+  t->armed = 0 ;
+}
+
+void timer_set (timer *t, tain const *when)
+{
+  timer_cancel(t) ;
+  t->when = *when ;
+  if (!avltree_insert(&g.timers, t->id)) strerr_diefu1sys(111, "arm a timer") ;
+  t->armed = 1 ;
+}
+
+ /* The soonest deadline in *deadline; 0 if there is none. */
+int timer_next (tain *deadline)
+{
+  uint32_t d ;
+  if (!avltree_min(&g.timers, &d)) return 0 ;
+  *deadline = ((timer *)timer_dtok(d, 0))->when ;
+  return 1 ;
+}
+
+ /* One timer whose time has come, taken out of the tree; 0 if none is due. */
+int timer_due (uint32_t *id)
+{
+  uint32_t d ;
+  timer *t ;
+  if (!avltree_min(&g.timers, &d)) return 0 ;
+  t = timer_dtok(d, 0) ;
+  if (tain_future(&t->when)) return 0 ;
+  timer_cancel(t) ;
+  *id = d ;
+  return 1 ;
+}
