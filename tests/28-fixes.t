@@ -28,8 +28,8 @@ hp_pool fl 1M 1 kind=file "dir=$T/nodir"
 hp_start_supervised -i "$R" -p "$T/pools"
 hp_wait_up || bail_out "the daemon did not become ready (a slot failed for good must count as settled)"
 
-hp_hold_as h "$HP_NOBODY" sp
-ok "nobody holds the only slot of sp" hp_until 5000 hp_holds_as h
+hp_hold -u "$HP_NOBODY" h sp
+ok "nobody holds the only slot of sp" hp_until 5000 hp_holds h
 ( hp_claim sp true 2> "$T/w1.err" ; echo $? > "$T/w1.rc" ) < /dev/null &
 hp_track $!
 ok "root queues a first claim" hp_until 5000 hp_field_is sp waiters 1

@@ -410,15 +410,28 @@ hp_claim() {
   timeout -s KILL 60 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
 }
 
-# hp_hold NAME [CLAIM OPTIONS] POOL: a holder in the background. Once its
-# claim is granted it writes the time (ms) to $T/NAME.t and the lease id to
-# $T/NAME.lease, then becomes "sleep 1000" (same pid: holdingpen-claim and sh
-# exec), so that killing $HP_HOLD_PID ends the lease. Its output goes to
-# $T/NAME.out. Also sets HOLD_NAME to the pid.
+# hp_hold [-u UID:GID] NAME [CLAIM OPTIONS] POOL: a holder in the background,
+# as root or, with -u, as that uid and gid with no supplementary groups. Once
+# its claim is granted it writes the time (ms) to NAME.t and the lease id to
+# NAME.lease, then becomes "sleep 1000" (same pid: s6-applyuidgid,
+# holdingpen-claim and sh exec), so that killing $HP_HOLD_PID ends the
+# lease. Those files are in $T, or with -u in $T/pub (writable by anyone,
+# made by hp_open_tmp from lib-policy.sh); hp_holds and hp_lease find them.
+# Its output goes to $T/NAME.out. Also sets HOLD_NAME to the pid.
 hp_hold() {
+  _hh_who=
+  if test "x$1" = x-u ; then _hh_who=$2 ; shift 2 ; fi
   _hh_name=$1 ; shift
-  rm -f "$T/$_hh_name.lease" "$T/$_hh_name.t" "$T/$_hh_name.tmp"
-  "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@" sh -c 'date +%s%3N > "$0.t" ; echo "$HOLDINGPEN_LEASE" > "$0.tmp" && mv "$0.tmp" "$0.lease" ; exec sleep 1000' "$T/$_hh_name" < /dev/null > "$T/$_hh_name.out" 2>&1 &
+  rm -f "$T/$_hh_name.lease" "$T/$_hh_name.t" "$T/$_hh_name.tmp" \
+    "$T/pub/$_hh_name.lease" "$T/pub/$_hh_name.t" "$T/pub/$_hh_name.tmp"
+  if test -n "$_hh_who" ; then
+    _hh_dir=$T/pub
+    set -- s6-applyuidgid -u "${_hh_who%%:*}" -g "${_hh_who#*:}" -G "" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
+  else
+    _hh_dir=$T
+    set -- "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
+  fi
+  "$@" sh -c 'date +%s%3N > "$0.t" ; echo "$HOLDINGPEN_LEASE" > "$0.tmp" && mv "$0.tmp" "$0.lease" ; exec sleep 1000' "$_hh_dir/$_hh_name" < /dev/null > "$T/$_hh_name.out" 2>&1 &
   HP_HOLD_PID=$!
   hp_track "$HP_HOLD_PID"
   eval "HOLD_$_hh_name=\$HP_HOLD_PID"
@@ -426,7 +439,12 @@ hp_hold() {
 
 # hp_holds NAME: the holder NAME got its slot.
 hp_holds() {
-  test -s "$T/$1.lease"
+  test -s "$T/$1.lease" || test -s "$T/pub/$1.lease"
+}
+
+# hp_lease NAME: the lease id of the holder NAME (empty until it holds).
+hp_lease() {
+  cat "$T/$1.lease" 2>/dev/null || cat "$T/pub/$1.lease" 2>/dev/null
 }
 
 # hp_status [ARGS...]: holdingpen-status -k on the test socket.
