@@ -175,7 +175,7 @@ else
   truncate -s 64M "$T/vfat.img" && mkfs.vfat "$T/vfat.img" > /dev/null 2>&1 && mkdir -p "$T/vfat" \
    && why=$(mount -o loop "$T/vfat.img" "$T/vfat" 2>&1) && why=
   if test -z "$why" && mountpoint -q "$T/vfat" ; then
-    hpk_on_exit "hp_until 3000 umount $(hp__quote "$T/vfat") 2>/dev/null || umount -l $(hp__quote "$T/vfat")"
+    hp_at_exit "hp_until 3000 umount $(hp__quote "$T/vfat") 2>/dev/null || umount -l $(hp__quote "$T/vfat")"
     mkdir "$T/vfat/vf"
   else
     why="cannot mount a vfat loop filesystem: ${why:-mount failed}"
