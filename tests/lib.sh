@@ -7,7 +7,8 @@
 # exit path (hp__cleanup, at the end of this file) stops the supervision tree
 # started by hp_start_supervised, kills the background processes recorded
 # with hp_track, runs the undo actions registered with hp_at_exit and
-# removes $T. No other file sets a trap on EXIT or on a signal.
+# removes $T. Neither the other libraries nor a .t set a trap in the test's
+# own shell: they register what to undo with hp_at_exit.
 #
 # HP_BUILD is the absolute path of the build tree (set by make check); the
 # programs are taken from there, never from $PATH. The probes are taken from
