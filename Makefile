@@ -110,7 +110,7 @@ doc-check: $(if $(wildcard config.mak),all)
 	else echo "make doc-check: no tests/doc-check.sh" ; fi
 
 deps:
-	./tools/gen-deps.sh > package/deps.mak.tmp
+	./tools/gen-deps-mak.sh > package/deps.mak.tmp
 	exec mv -f package/deps.mak.tmp package/deps.mak
 
 clean:

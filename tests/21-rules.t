@@ -49,7 +49,7 @@ ok "log: event=deny uid=65534 reason=status" hp_log_kv_has event=deny uid=65534 
 
 hp_hold h1 open
 ok "root holds a slot of open" hp_until 5000 hp_holds h1
-lease=$(cat "$T/h1.lease")
+lease=$(hp_lease h1)
 hp_revoke_as "$HP_NOBODY" "$lease" 2> "$T/err"
 is "$?" 1 "nobody, revoke (no HOLDINGPEN_ADMIN): exit 1"
 like "$(cat "$T/err")" 'denied' "revoke: stderr says denied"

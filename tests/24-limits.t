@@ -36,8 +36,8 @@ hp_claim -t 1000 lim true 2> /dev/null
 is "$?" 4 "with -t 1000: exit 4 too"
 is "$(hp_field lim ready)" 2 "status: the two other slots are still ready"
 
-hp_hold_as n1 "$HP_NOBODY" lim
-ok "another uid (nobody) still gets a slot" hp_until 5000 hp_holds_as n1
+hp_hold -u "$HP_NOBODY" n1 lim
+ok "another uid (nobody) still gets a slot" hp_until 5000 hp_holds n1
 hp_claim_as "$HP_NOBODY" lim true 2> /dev/null
 is "$?" 4 "and is limited in turn: exit 4"
 

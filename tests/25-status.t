@@ -32,13 +32,13 @@ cell() {
 }
 
 hp_hold h1 alpha
-hp_hold_as h2 "$HP_NOBODY" alpha
-ok "two holders on alpha, one root, one nobody" hp_until 5000 eval 'hp_holds h1 && hp_holds_as h2'
+hp_hold -u "$HP_NOBODY" h2 alpha
+ok "two holders on alpha, one root, one nobody" hp_until 5000 eval 'hp_holds h1 && hp_holds h2'
 hp_hold hb beta
 ok "a holder on beta" hp_until 5000 hp_holds hb
 hp_hold wb -t 30000 beta
 ok "a waiter on beta" hp_until 5000 hp_field_is beta waiters 1
-l1=$(cat "$T/h1.lease") ; l2=$(cat "$T/pub/h2.lease") ; lb=$(cat "$T/hb.lease")
+l1=$(hp_lease h1) ; l2=$(hp_lease h2) ; lb=$(hp_lease hb)
 
 # --- -k ---
 hp_status > "$T/k"
@@ -119,6 +119,6 @@ kill -TERM "$HOLD_hb"
 ok "beta's waiter gets the slot" hp_until 5000 hp_holds wb
 is "$(hp_field beta waiters)" 0 "beta: waiters=0"
 hp_status beta > "$T/k"
-is "$(kv "$T/k" "lease=$(cat "$T/wb.lease")" pid)" "$HOLD_wb" "the waiter's pid is now a lease's"
+is "$(kv "$T/k" "lease=$(hp_lease wb)" pid)" "$HOLD_wb" "the waiter's pid is now a lease's"
 
 done_testing

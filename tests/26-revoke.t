@@ -26,7 +26,7 @@ holder() {
 holder a
 holder b
 ok "two holders" hp_until 5000 eval 'hp_holds a && hp_holds b'
-la=$(cat "$T/a.lease") ; lb=$(cat "$T/b.lease")
+la=$(hp_lease a) ; lb=$(hp_lease b)
 is "$(hp_field rv held)" 2 "status: held=2"
 
 # --- revoke a live lease ---
@@ -48,7 +48,7 @@ is "$(hp_status rv | grep -c "^lease=$lb ")" 1 "its lease is still listed"
 # --- a stopped holder: CONT comes first, so it acts on INT ---
 holder c
 ok "a third holder" hp_until 5000 hp_holds c
-lc=$(cat "$T/c.lease")
+lc=$(hp_lease c)
 kill -STOP "$HOLD_c"
 hp_revoke "$lc"
 is "$?" 0 "revoke $lc (holder stopped): exit 0"

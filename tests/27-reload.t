@@ -60,7 +60,7 @@ wait "$gw"
 is "$(cat "$T/gw.rc")" 2 "the waiter exits 2"
 ok "log: event=deny pool=gone reason=removed" hp_log_kv_has event=deny pool=gone reason=removed
 is "$(hp_field gone waiters)" 0 "status: gone waiters=0"
-is "$(hp_status gone | grep -c "^lease=$(cat "$T/g.lease") ")" 1 "status still lists the lease"
+is "$(hp_status gone | grep -c "^lease=$(hp_lease g) ")" 1 "status still lists the lease"
 is "$(hp_field gone removed)" 1 "status: gone removed=1"
 hp_claim gone touch "$T/ran" 2> "$T/err"
 is "$?" 2 "a new claim on gone: exit 2"

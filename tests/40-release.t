@@ -13,8 +13,8 @@ hp_hold k one
 ok "a holder gets the only slot" hp_until 5000 hp_holds k
 is "$(hp_field one held)" 1 "status: held=1"
 is "$(hp_field one ready)" 0 "status: ready=0"
-like "$(hp_status one)" "(^| )lease=$(cat "$T/k.lease") pool=one .*pid=$HOLD_k( |\$)" "status lists the lease with the holder's pid"
-lease=$(cat "$T/k.lease")
+like "$(hp_status one)" "(^| )lease=$(hp_lease k) pool=one .*pid=$HOLD_k( |\$)" "status lists the lease with the holder's pid"
+lease=$(hp_lease k)
 kill -KILL "$HOLD_k"
 ok "after SIGKILL of the holder the slot is ready again" hp_until 5000 hp_field_is one ready 1
 is "$(hp_field one held)" 0 "status: held=0"

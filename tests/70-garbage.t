@@ -14,7 +14,7 @@ pid=$(hp_daemon_pid)
 # a bystander holding a lease throughout
 hp_hold by g
 hp_until 5000 hp_holds by || bail_out "the bystander got no slot"
-bylease=$(cat "$T/by.lease")
+bylease=$(hp_lease by)
 hp_until 5000 hp_field_is g ready 1
 fd0=$(hp_fd_count "$pid")
 note "daemon fds with one lease held: $fd0"

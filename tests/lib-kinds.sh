@@ -1,46 +1,17 @@
-# Functions for the tests of the resource kinds (tests/3[1-9]-*.t). POSIX sh;
-# sourced after lib.sh.
+# Functions for the tests of the resource kinds (tests/3[1-9]-*.t, and the
+# others that mount a filesystem or make a cgroup). POSIX sh; sourced after
+# lib.sh.
 #
 # These tests change the machine: they mount small private filesystems, raise
 # vm.nr_hugepages, make memory cgroups. Every change is registered with
-# hpk_on_exit and undone at exit, after the daemon and every tracked process
-# are gone (a mount or a cgroup cannot go while something uses it).
+# hp_at_exit (lib.sh) and undone by lib.sh's exit path, after the daemon and
+# every tracked process are gone (a mount or a cgroup cannot go while
+# something uses it). This file sets no trap.
 #
 # Measurements are per process (VmLck, VmRSS, CPU time) or on a filesystem
 # the test made, so that other activity on the machine does not disturb them.
 # HugePages_Free is system-wide: the hugetlb tests compare it only across
 # short intervals.
-
-# --- undoing what the test changed --------------------------------------------
-
-# hpk_on_exit COMMAND: a shell command (one line) to run at exit. Commands
-# run in the reverse order of registration.
-hpk_on_exit() {
-  printf '%s\n' "$1" >> "$T/.undo"
-}
-
-hpk__cleanup() {
-  _hkc_rc=$?
-  trap - EXIT
-  hp_stop
-  if test -s "$T/.pids" ; then
-    for _hkc_p in $(sort -u "$T/.pids") ; do
-      hp_alive "$_hkc_p" && kill -KILL "$_hkc_p" 2>/dev/null
-    done
-    for _hkc_p in $(sort -u "$T/.pids") ; do
-      hp_until 3000 hp_dead "$_hkc_p"
-    done
-  fi
-  if test -s "$T/.undo" ; then
-    sed '1!G;h;$!d' "$T/.undo" > "$T/.undo.rev"
-    while IFS= read -r _hkc_cmd ; do
-      eval "$_hkc_cmd" || diag "cleanup failed: $_hkc_cmd"
-    done < "$T/.undo.rev"
-  fi
-  (exit $_hkc_rc)
-  hp__cleanup
-}
-trap hpk__cleanup EXIT
 
 # --- reading numbers ------------------------------------------------------------
 
@@ -106,7 +77,7 @@ hpk_tmpfs() {
     HPK_WHY="cannot mount a tmpfs: ${HPK_WHY:-mount failed}"
     return 1
   fi
-  hpk_on_exit "hp_until 3000 umount $(hp__quote "$1") 2>/dev/null || umount -l $(hp__quote "$1")"
+  hp_at_exit "hp_until 3000 umount $(hp__quote "$1") 2>/dev/null || umount -l $(hp__quote "$1")"
 }
 
 # --- hugepages -------------------------------------------------------------------
@@ -130,7 +101,7 @@ hpk_hugepages_add() {
   fi
   _hha_got=$(($(cat /proc/sys/vm/nr_hugepages) - _hha_nr))
   if test "$HPK_HUGE_ADDED" -eq 0 ; then
-    hpk_on_exit 'echo $(($(cat /proc/sys/vm/nr_hugepages) - HPK_HUGE_ADDED)) > /proc/sys/vm/nr_hugepages'
+    hp_at_exit 'echo $(($(cat /proc/sys/vm/nr_hugepages) - HPK_HUGE_ADDED)) > /proc/sys/vm/nr_hugepages'
   fi
   HPK_HUGE_ADDED=$((HPK_HUGE_ADDED + _hha_got))
   if test "$_hha_got" -lt "$1" || test "$(hpk_meminfo HugePages_Free)" -lt $((_hha_before + $1)) ; then
@@ -154,7 +125,7 @@ hpk_memcg() {
   _hmc_path=$(awk -F: '$1 == "0" && $2 == "" { print $3 ; exit }' /proc/self/cgroup)
   if test -n "$_hmc_mnt" && grep -qw memory "$_hmc_mnt$_hmc_path/cgroup.controllers" 2>/dev/null ; then
     if mkdir "$_hmc_mnt$_hmc_path/$_hmc_name" 2>/dev/null ; then
-      hpk_on_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
+      hp_at_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
       if test -f "$_hmc_mnt$_hmc_path/$_hmc_name/memory.max" \
        && (echo "$1" > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.max") 2>/dev/null ; then
         echo 0 > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.swap.max" 2>/dev/null
@@ -167,7 +138,7 @@ hpk_memcg() {
   _hmc_mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2 ; exit }' /proc/self/mounts)
   _hmc_path=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 ; exit }' /proc/self/cgroup)
   if test -n "$_hmc_mnt" && mkdir "$_hmc_mnt$_hmc_path/$_hmc_name" 2>/dev/null ; then
-    hpk_on_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
+    hp_at_exit "hpk__rmcg $(hp__quote "$_hmc_mnt$_hmc_path/$_hmc_name")"
     if (echo "$1" > "$_hmc_mnt$_hmc_path/$_hmc_name/memory.limit_in_bytes") 2>/dev/null ; then
       HPK_CG="$_hmc_mnt$_hmc_path/$_hmc_name" ; HPK_CG_V=1
       return 0

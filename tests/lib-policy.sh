@@ -1,5 +1,6 @@
 # Functions for the tests of access rules, lease policy and administration
-# (tests/2[1-9]-*.t). POSIX sh; sourced after lib.sh.
+# (tests/2[1-9]-*.t, and the others that need rules, another uid or a
+# reload). POSIX sh; sourced after lib.sh.
 
 # shellcheck disable=SC2034 # used by the .t files
 HP_NOBODY=65534:65534
@@ -44,21 +45,6 @@ hp_revoke_as() {
   hp_as "$_hra_who" "$HP_BUILD/holdingpen-revoke" -s "$HP_SOCKET" "$@"
 }
 
-# hp_hold_as NAME UID:GID [CLAIM OPTIONS] POOL: hp_hold as another user. Its
-# files are in $T/pub (writable by anyone); hp_holds_as NAME tests them.
-hp_hold_as() {
-  _hha_name=$1 ; _hha_u=${2%%:*} ; _hha_g=${2#*:} ; shift 2
-  rm -f "$T/pub/$_hha_name.lease" "$T/pub/$_hha_name.tmp"
-  s6-applyuidgid -u "$_hha_u" -g "$_hha_g" -G "" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@" sh -c 'echo "$HOLDINGPEN_LEASE" > "$0.tmp" && mv "$0.tmp" "$0.lease" ; exec sleep 1000' "$T/pub/$_hha_name" < /dev/null > "$T/$_hha_name.out" 2>&1 &
-  HP_HOLD_PID=$!
-  hp_track "$HP_HOLD_PID"
-  eval "HOLD_$_hha_name=\$HP_HOLD_PID"
-}
-
-hp_holds_as() {
-  test -s "$T/pub/$1.lease"
-}
-
 # hp_rule RULESDIR KEY [VAR=VALUE...]: an s6 accessrules "allow" rule, KEY
 # being uid/N, gid/N or uid/default, with an env/ directory holding the
 # given variables (a rule's env/ is an envdir: an empty file would unset the
@@ -86,9 +72,9 @@ hp_reloads_gt() {
 # hp_hup: s6-svc -h on the service, then waits (5 s at most) for the reload
 # line it causes.
 hp_hup() {
-  _hh_n=$(hp_reloads)
+  _hhu_n=$(hp_reloads)
   s6-svc -h "$HP_SVC" || return 1
-  hp_until 5000 hp_reloads_gt "$_hh_n"
+  hp_until 5000 hp_reloads_gt "$_hhu_n"
 }
 
 # hp_lines FILE: number of lines in FILE.

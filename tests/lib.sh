@@ -3,9 +3,12 @@
 # TAP output: ok/is/like/cmp_ok/... print one "ok N - desc" line each and
 # done_testing prints the plan at the end, so a file needs no test count.
 #
-# Every .t gets its own temporary directory $T, removed on exit together with
-# the supervision tree started by hp_start_supervised and the background
-# processes recorded with hp_track.
+# Every .t gets its own temporary directory $T. Whatever ends the script, one
+# exit path (hp__cleanup, at the end of this file) stops the supervision tree
+# started by hp_start_supervised, kills the background processes recorded
+# with hp_track, runs the undo actions registered with hp_at_exit and
+# removes $T. Neither the other libraries nor a .t set a trap in the test's
+# own shell: they register what to undo with hp_at_exit.
 #
 # HP_BUILD is the absolute path of the build tree (set by make check); the
 # programs are taken from there, never from $PATH. The probes are taken from
@@ -64,8 +67,8 @@ ok() {
 
 # nok DESC COMMAND...: passes if COMMAND exits non-zero.
 nok() {
-  _ok_desc=$1 ; shift
-  if "$@" ; then fail "$_ok_desc" ; diag "command succeeded: $*" ; return 1 ; else pass "$_ok_desc" ; fi
+  _nok_desc=$1 ; shift
+  if "$@" ; then fail "$_nok_desc" ; diag "command succeeded: $*" ; return 1 ; else pass "$_nok_desc" ; fi
 }
 
 # is GOT EXPECTED DESC
@@ -223,9 +226,29 @@ hp_cmdline() {
   tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null
 }
 
-# hp_track PID...: remember background processes; they are killed on exit.
+# hp__starttime PID: when PID started (field 22 of /proc/PID/stat, in clock
+# ticks since boot); fails if there is no such process.
+hp__starttime() {
+  _hsti=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  _hsti=${_hsti##*) }
+  # shellcheck disable=SC2086
+  set -- $_hsti
+  test $# -ge 20 || return 1
+  eval "echo \${20}"
+}
+
+# hp__same_process PID STARTTIME: PID is alive and is still the process that
+# was tracked (not another one that got its pid since).
+hp__same_process() {
+  test -n "$2" && hp_alive "$1" && test "x$(hp__starttime "$1")" = "x$2"
+}
+
+# hp_track PID...: remember background processes; they are killed on exit
+# (if they still are the same processes: a pid and its start time).
 hp_track() {
-  for _ht_p in "$@" ; do echo "$_ht_p" >> "$T/.pids" ; done
+  for _ht_p in "$@" ; do
+    echo "$_ht_p $(hp__starttime "$_ht_p")" >> "$T/.pids"
+  done
 }
 
 # hp_bg COMMAND...: starts COMMAND in the background with stdin from
@@ -362,7 +385,7 @@ hp_daemon_pid() {
     ''|-1|0) return 1 ;;
   esac
   echo "$_hdp"
-  echo "$_hdp" >> "$T/.pids"
+  hp_track "$_hdp"
 }
 
 # hp_helper_pids [DAEMONPID]: the live holdingpen-helper processes below the daemon.
@@ -373,7 +396,7 @@ hp_helper_pids() {
       *holdingpen-helper*)
         if hp_alive "$_hhp_p" ; then
           echo "$_hhp_p"
-          echo "$_hhp_p" >> "$T/.pids"
+          hp_track "$_hhp_p"
         fi ;;
     esac
   done
@@ -410,15 +433,28 @@ hp_claim() {
   timeout -s KILL 60 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
 }
 
-# hp_hold NAME [CLAIM OPTIONS] POOL: a holder in the background. Once its
-# claim is granted it writes the time (ms) to $T/NAME.t and the lease id to
-# $T/NAME.lease, then becomes "sleep 1000" (same pid: holdingpen-claim and sh
-# exec), so that killing $HP_HOLD_PID ends the lease. Its output goes to
-# $T/NAME.out. Also sets HOLD_NAME to the pid.
+# hp_hold [-u UID:GID] NAME [CLAIM OPTIONS] POOL: a holder in the background,
+# as root or, with -u, as that uid and gid with no supplementary groups. Once
+# its claim is granted it writes the time (ms) to NAME.t and the lease id to
+# NAME.lease, then becomes "sleep 1000" (same pid: s6-applyuidgid,
+# holdingpen-claim and sh exec), so that killing $HP_HOLD_PID ends the
+# lease. Those files are in $T, or with -u in $T/pub (writable by anyone,
+# made by hp_open_tmp from lib-policy.sh); hp_holds and hp_lease find them.
+# Its output goes to $T/NAME.out. Also sets HOLD_NAME to the pid.
 hp_hold() {
+  _hh_who=
+  if test "x$1" = x-u ; then _hh_who=$2 ; shift 2 ; fi
   _hh_name=$1 ; shift
-  rm -f "$T/$_hh_name.lease" "$T/$_hh_name.t" "$T/$_hh_name.tmp"
-  "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@" sh -c 'date +%s%3N > "$0.t" ; echo "$HOLDINGPEN_LEASE" > "$0.tmp" && mv "$0.tmp" "$0.lease" ; exec sleep 1000' "$T/$_hh_name" < /dev/null > "$T/$_hh_name.out" 2>&1 &
+  rm -f "$T/$_hh_name.lease" "$T/$_hh_name.t" "$T/$_hh_name.tmp" \
+    "$T/pub/$_hh_name.lease" "$T/pub/$_hh_name.t" "$T/pub/$_hh_name.tmp"
+  if test -n "$_hh_who" ; then
+    _hh_dir=$T/pub
+    set -- s6-applyuidgid -u "${_hh_who%%:*}" -g "${_hh_who#*:}" -G "" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
+  else
+    _hh_dir=$T
+    set -- "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
+  fi
+  "$@" sh -c 'date +%s%3N > "$0.t" ; echo "$HOLDINGPEN_LEASE" > "$0.tmp" && mv "$0.tmp" "$0.lease" ; exec sleep 1000' "$_hh_dir/$_hh_name" < /dev/null > "$T/$_hh_name.out" 2>&1 &
   HP_HOLD_PID=$!
   hp_track "$HP_HOLD_PID"
   eval "HOLD_$_hh_name=\$HP_HOLD_PID"
@@ -426,7 +462,12 @@ hp_hold() {
 
 # hp_holds NAME: the holder NAME got its slot.
 hp_holds() {
-  test -s "$T/$1.lease"
+  test -s "$T/$1.lease" || test -s "$T/pub/$1.lease"
+}
+
+# hp_lease NAME: the lease id of the holder NAME (empty until it holds).
+hp_lease() {
+  cat "$T/$1.lease" 2>/dev/null || cat "$T/pub/$1.lease" 2>/dev/null
 }
 
 # hp_status [ARGS...]: holdingpen-status -k on the test socket.
@@ -490,15 +531,51 @@ hp_log_no_double_grant() {
 }
 
 # --- setup and cleanup -----------------------------------------------------------
+#
+# One path out of every .t, whatever ends it (done_testing, exit N, bail_out,
+# skip_all, a signal): the EXIT trap set by hp_setup runs hp__cleanup, which
+#  1. brings the supervision tree down (hp_stop) and kills every tracked
+#     process still alive, then waits until they are gone;
+#  2. runs the actions registered with hp_at_exit, last registered first,
+#     each once, each in a subshell (so that one that fails or exits does
+#     not stop the others);
+#  3. removes $T (kept if HP_KEEP is set) and exits with the script's status.
+# Signals are ignored while it runs, so that an impatient ^C does not leave
+# half of it undone. Other libraries (lib-kinds.sh) register actions; they
+# never set a trap of their own.
+
+# hp_at_exit COMMAND: a shell command (one line, evaluated at exit) to undo
+# something the test changed outside $T: a mount, a sysctl, a cgroup.
+hp_at_exit() {
+  case $1 in
+    *'
+'*) bail_out "hp_at_exit: the command must be one line: $1" ;;
+  esac
+  printf '%s\n' "$1" >> "$T/.atexit"
+}
 
 hp__cleanup() {
   _hcl_rc=$?
   trap - EXIT
+  trap '' HUP INT TERM PIPE
   hp_stop
+  _hcl_killed=
   if test -s "$T/.pids" ; then
-    for _hcl_p in $(sort -u "$T/.pids") ; do
-      hp_alive "$_hcl_p" && kill -KILL "$_hcl_p" 2>/dev/null
+    for _hcl_p in $(sort -u "$T/.pids" | tr ' ' :) ; do
+      if hp__same_process "${_hcl_p%%:*}" "${_hcl_p#*:}" ; then
+        kill -KILL "${_hcl_p%%:*}" 2>/dev/null
+        _hcl_killed="$_hcl_killed ${_hcl_p%%:*}"
+      fi
     done
+    for _hcl_p in $_hcl_killed ; do
+      hp_until 3000 hp_dead "$_hcl_p" || diag "process $_hcl_p survived SIGKILL"
+    done
+  fi
+  if test -s "$T/.atexit" ; then
+    sed '1!G;h;$!d' "$T/.atexit" > "$T/.atexit.rev"
+    while IFS= read -r _hcl_cmd ; do
+      ( eval "$_hcl_cmd" ) < /dev/null || diag "cleanup failed: $_hcl_cmd"
+    done < "$T/.atexit.rev"
   fi
   if test -z "$_tap_done" ; then
     echo "# the test script exited early (status $_hcl_rc) after $_tap_n tests"
@@ -516,16 +593,17 @@ hp__cleanup() {
 # hp_setup: the temporary directory, the exit trap, the checks every file
 # needs. Called at the end of this file; calling it again does nothing.
 hp_setup() {
-  test -z "$_hp_setup_done" || return 0
-  _hp_setup_done=1
-  for _hs_p in holdingpend holdingpen-daemon holdingpen-claim holdingpen-status holdingpen-revoke holdingpen-helper ; do
-    test -x "$HP_BUILD/$_hs_p" || skip_all "$HP_BUILD/$_hs_p is not built"
+  test -z "$_hsu_done" || return 0
+  _hsu_done=1
+  for _hsu_p in holdingpend holdingpen-daemon holdingpen-claim holdingpen-status holdingpen-revoke holdingpen-helper ; do
+    test -x "$HP_BUILD/$_hsu_p" || skip_all "$HP_BUILD/$_hsu_p is not built"
   done
-  for _hs_p in s6-svscan s6-svscanctl s6-svwait s6-svstat s6-svok s6-svc ; do
-    command -v "$_hs_p" > /dev/null 2>&1 || skip_all "$_hs_p is not installed"
+  for _hsu_p in s6-svscan s6-svscanctl s6-svwait s6-svstat s6-svok s6-svc ; do
+    command -v "$_hsu_p" > /dev/null 2>&1 || skip_all "$_hsu_p is not installed"
   done
   T=$(mktemp -d "${TMPDIR:-/tmp}/hp-test.XXXXXX") || bail_out "cannot create a temporary directory"
   : > "$T/.pids"
+  : > "$T/.atexit"
   trap hp__cleanup EXIT
   trap 'exit 129' HUP
   trap 'exit 130' INT

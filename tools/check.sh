@@ -9,7 +9,7 @@
 
 PROG=check.sh
 cd "$(dirname "$0")/.." || exit 111
-. tools/deps.sh
+. tools/need-packages.sh
 . tools/procs.sh
 
 hp_need_packages "$PROG" test
@@ -17,7 +17,7 @@ MAKE=${MAKE:-make}
 hp_tag_init
 
 # A forgotten "make deps" after adding a source file links programs without it
-if ./tools/gen-deps.sh > package/deps.mak.tmp && ! cmp -s package/deps.mak.tmp package/deps.mak ; then
+if ./tools/gen-deps-mak.sh > package/deps.mak.tmp && ! cmp -s package/deps.mak.tmp package/deps.mak ; then
   echo "$PROG: warning: package/deps.mak is out of date: run make deps, and commit it" 1>&2
 fi
 rm -f package/deps.mak.tmp

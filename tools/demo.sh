@@ -16,7 +16,7 @@
 
 PROG=demo.sh
 cd "$(dirname "$0")/.." || exit 111
-. tools/deps.sh
+. tools/need-packages.sh
 . tools/procs.sh
 
 hp_need_packages "$PROG"

@@ -1,5 +1,5 @@
-# Sourced by tools/check.sh and tools/demo.sh: make sure the Debian packages
-# needed to build, test and run holdingpen are installed.
+# tools/need-packages.sh, sourced by tools/check.sh and tools/demo.sh: make sure the
+# Debian packages needed to build, test and run holdingpen are installed.
 #
 #   hp_need_packages NAME [ test ]
 #
