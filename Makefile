@@ -42,7 +42,8 @@ ALL_INCLUDES := $(sort $(wildcard src/include/$(package)/*.h) src/include/$(pack
 LOCAL_INCLUDES := $(wildcard src/include-local/*.h)
 
 # Small C programs outside src/, linked like the programs: test probes (built
-# by make check), client examples (make check), benchmarks (make bench).
+# by make check), client examples (make check), benchmarks (make bench, and
+# make check for their smoke test).
 PROBE_BINS := $(patsubst %.c,%,$(wildcard tests/probe/*.c))
 EXAMPLE_BINS := $(patsubst %.c,%,$(wildcard examples/c/*.c))
 BENCH_BINS := $(patsubst %.c,%,$(wildcard bench/*.c))
@@ -101,7 +102,7 @@ examples: $(EXAMPLE_BINS)
 bench: $(BENCH_BINS)
 
 # Tests get the absolute path of this tree in HP_BUILD, to find the binaries.
-check: all probes examples
+check: all probes examples bench
 	@if test -z "$(wildcard tests/*.t)" ; then echo "make check: no tests/*.t to run" ; exit 0 ; fi ; \
 	HP_BUILD='$(CURDIR)' ; export HP_BUILD ; exec $(PROVE) $(PROVE_FLAGS) tests/*.t
 
