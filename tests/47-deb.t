@@ -79,7 +79,7 @@ notes() {
 # --- the build ---------------------------------------------------------------
 
 is "$(cd "$top" && dpkg-parsechangelog -S Version)" "$version" "debian/changelog's version is package/info's ($version)"
-if test -d "$top/.git" ; then
+if test -e "$top/.git" ; then
   before=$(cd "$top" && git status --porcelain --ignored -- debian)
 fi
 t0=$(hp_now_ms)
@@ -88,7 +88,7 @@ rc=$?
 is "$rc" 0 "tools/deb.sh builds the packages"
 test "$rc" -eq 0 || { diag "$(cat "$T/build1.err")" ; bail_out "no packages to test" ; }
 note "build: $(($(hp_now_ms) - t0)) ms"
-if test -d "$top/.git" ; then
+if test -e "$top/.git" ; then
   is "$(cd "$top" && git status --porcelain --ignored -- debian)" "$before" "it built in a copy: debian/ in the tree is as it was"
 fi
 deb1="$T/v1/holdingpen_${version}_$arch.deb"

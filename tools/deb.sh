@@ -53,13 +53,14 @@ trap 'exit 111' HUP INT QUIT TERM
 # dpkg-buildpackage writes its outputs into the parent of the tree it builds
 src="$tmp/$package-$version"
 mkdir "$src" || die "unable to create $src"
-if test -d .git && command -v git > /dev/null 2>&1 ; then
+# .git is a directory, or a file in a worktree made by git worktree
+if test -e .git && command -v git > /dev/null 2>&1 ; then
   git ls-files -co --exclude-standard -z | xargs -0r sh -c 'for f ; do test -e "$f" -o -h "$f" && printf "%s\0" "$f" ; done' sh \
     | tar --null -cf - -T - | tar -xf - -C "$src" || die "unable to copy the tree"
 else
   # not a checkout (an unpacked tarball): debian/rules clean runs
   # make distclean first, which removes what a build left
-  tar -cf - . | tar -xf - -C "$src" || die "unable to copy the tree"
+  tar --exclude=./dist -cf - . | tar -xf - -C "$src" || die "unable to copy the tree"
 fi
 
 if test -n "$newversion" ; then
