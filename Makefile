@@ -110,6 +110,11 @@ doc-check: $(if $(wildcard config.mak),all)
 	@if test -f tests/doc-check.sh ; then HP_BUILD='$(CURDIR)' ; export HP_BUILD ; exec sh tests/doc-check.sh ; \
 	else echo "make doc-check: no tests/doc-check.sh" ; fi
 
+# The Debian packages, built in a clean copy of the tree (not from this
+# build): see tools/deb.sh.
+deb:
+	exec ./tools/deb.sh dist/deb
+
 deps:
 	./tools/gen-deps-mak.sh > package/deps.mak.tmp
 	exec mv -f package/deps.mak.tmp package/deps.mak
@@ -157,7 +162,7 @@ install-pkgconfig: $(if $(DO_STATIC)$(DO_SHARED),$(DESTDIR)$(pkgconfigdir)/$(pac
 
 FORCE:
 
-.PHONY: it all check doc-check probes examples bench deps clean distclean FORCE \
+.PHONY: it all check doc-check probes examples bench deb deps clean distclean FORCE \
   install install-bin install-libexec install-lib install-dynlib install-include install-pkgconfig
 
 .DELETE_ON_ERROR:

@@ -1,19 +1,22 @@
-# tools/need-packages.sh, sourced by tools/check.sh and tools/demo.sh: make sure the
+# tools/need-packages.sh, sourced by tools/check.sh, tools/demo.sh and tools/deb.sh: make sure the
 # Debian packages needed to build, test and run holdingpen are installed.
 #
 #   hp_need_packages NAME [ test ]
 #
 # With "test", also what the test suite uses beyond building: clang and its
-# runtime for the fuzzers, valgrind for the daemon's memory check, and
-# dosfstools for a filesystem without hole punching.
+# runtime for the fuzzers, valgrind for the daemon's memory check,
+# dosfstools for a filesystem without hole punching, and debhelper, dpkg-dev
+# and lintian to build and check the Debian packages.
 #
 # As root, installs the missing ones (one apt-get update, one apt-get
 # install). As another user, prints one line naming them and exits 100.
 # On a system without dpkg, says so and carries on: configure will tell what
 # is missing.
 
+# tools/deb.sh adds these to build the Debian packages
+HP_DEB_PACKAGES="debhelper dpkg-dev"
 HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
-HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools"
+HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools $HP_DEB_PACKAGES lintian"
 
 hp_package_installed () {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
