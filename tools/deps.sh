@@ -5,7 +5,8 @@
 #
 # With "test", also what the test suite uses beyond building: clang and its
 # runtime for the fuzzers, valgrind for the daemon's memory check, and
-# dosfstools for a filesystem without hole punching.
+# dosfstools for a filesystem without hole punching, prometheus for promtool
+# (the check of holdingpen-status -m).
 #
 # As root, installs the missing ones (one apt-get update, one apt-get
 # install). As another user, prints one line naming them and exits 100.
@@ -13,7 +14,7 @@
 # is missing.
 
 HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
-HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools"
+HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools prometheus"
 
 hp_package_installed () {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
