@@ -97,10 +97,28 @@ static void outs (char const *s)
   out(s, strlen(s)) ;
 }
 
+typedef struct family_s family_t ;
+struct family_s
+{
+  char const *name ;
+  char const *type ;
+  char const *help ;
+} ;
+
+ /* The family whose HELP and TYPE lines wait for its first sample: a family with no sample is not written. */
+static family_t pending = { 0, 0, 0 } ;
+
 static void family (char const *name, char const *type, char const *help)
 {
-  outs("# HELP ") ; outs(name) ; outs(" ") ; outs(help) ; outs("\n") ;
-  outs("# TYPE ") ; outs(name) ; outs(" ") ; outs(type) ; outs("\n") ;
+  pending.name = name ; pending.type = type ; pending.help = help ;
+}
+
+static void family_flush (void)
+{
+  if (!pending.name) return ;
+  outs("# HELP ") ; outs(pending.name) ; outs(" ") ; outs(pending.help) ; outs("\n") ;
+  outs("# TYPE ") ; outs(pending.name) ; outs(" ") ; outs(pending.type) ; outs("\n") ;
+  pending.name = 0 ;
 }
 
  /* A label value as the format wants it: backslash, double quote and newline escaped. */
@@ -130,6 +148,7 @@ static int isnumber (char const *s, size_t len)
 static void sample (char const *name, char const *label, char const *lv, size_t lvlen, char const *label2, char const *lv2, char const *v, size_t vlen)
 {
   if (!isnumber(v, vlen)) return ;
+  family_flush() ;
   outs(name) ;
   if (label)
   {
@@ -355,5 +374,6 @@ int main (int argc, char const *const *argv)
     print_table(sa.s, sa.len, "waiter", waitercols) ;
     if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout") ;
   }
+  stralloc_free(&sa) ;
   return 0 ;
 }
