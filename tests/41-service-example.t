@@ -54,7 +54,7 @@ fi
 # Nothing else differs from the example.
 changes=$(diff -r "$EX/s6/holdingpen" "$HP_SVC" | grep -c '^>')
 is "$changes" 3 "the copy differs from the example in the run line and the two pool sizes only"
-like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1 -H .*/holdingpen-helper -i rules -p pools $HP_SOCKET\$" "the adapted run line"
+like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1 -H .*/holdingpen-helper -r 30000 -i rules -p pools $HP_SOCKET\$" "the adapted run line"
 is "$(cat "$HP_SVC/notification-fd")" 3 "notification-fd is 3, the fd the run script moves onto stdout"
 
 PATH="$HP_BUILD:$PATH" s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 &

@@ -48,7 +48,7 @@ sed 's/<tt>-n\([ <&]\)/<tt>\1/g' < "$SRC/doc/holdingpen-claim.html" > "$T/tree/d
 mutant "an option missing from its page" '^not ok [0-9]+ - doc/holdingpen-claim\.html documents -n '
 
 fresh
-sed 's/^\(#define USAGE "holdingpen-status \[ -s socket \] \[ -k \]\)/\1 [ -z ]/' < "$SRC/src/holdingpen/holdingpen-status.c" > "$T/tree/src/holdingpen/holdingpen-status.c"
+sed 's/^\(#define USAGE "holdingpen-status \[ -s socket \]\)/\1 [ -z ]/' < "$SRC/src/holdingpen/holdingpen-status.c" > "$T/tree/src/holdingpen/holdingpen-status.c"
 ok "(the mutant has the new option)" grep -q '^#define USAGE ".*\[ -z \]' "$T/tree/src/holdingpen/holdingpen-status.c"
 mutant "a new option in a USAGE string, not documented" '^not ok [0-9]+ - doc/holdingpen-status\.html documents -z '
 

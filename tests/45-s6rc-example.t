@@ -183,7 +183,7 @@ done
 PATH="$T/stub:$PATH" timeout -s KILL 10 "$SRC/holdingpen/run" > "$T/tolog" 3> "$T/toready" 2> "$T/stderr" < /dev/null
 is "$?" 0 "holdingpen/run parses and runs"
 is "$(cat "$T/toready")" "ready" "holdingpen/run: the daemon's stdout is the readiness pipe (fd 3)"
-is "$(cat "$T/tolog")" "log -1 -i /etc/holdingpen/rules /run/holdingpen.socket
+is "$(cat "$T/tolog")" "log -1 -r 30000 -i /etc/holdingpen/rules /run/holdingpen.socket
 fd3 closed" "holdingpen/run: its stderr goes to the logger, fd 3 is closed, and the arguments are the README's"
 
 PATH="$T/stub:$PATH" timeout -s KILL 10 "$SRC/holdingpen-log/run" > /dev/null 2> "$T/stderr" < /dev/null

@@ -5,8 +5,9 @@
 #
 # With "test", also what the test suite uses beyond building: clang and its
 # runtime for the fuzzers, valgrind for the daemon's memory check,
-# dosfstools for a filesystem without hole punching, and debhelper, dpkg-dev
-# and lintian to build and check the Debian packages.
+# dosfstools for a filesystem without hole punching, prometheus for promtool
+# (the check of holdingpen-status -m), and debhelper, dpkg-dev and lintian
+# to build and check the Debian packages.
 #
 # As root, installs the missing ones (one apt-get update, one apt-get
 # install). As another user, prints one line naming them and exits 100.
@@ -16,7 +17,7 @@
 # tools/deb.sh adds these to build the Debian packages
 HP_DEB_PACKAGES="debhelper dpkg-dev"
 HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
-HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools $HP_DEB_PACKAGES lintian"
+HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools prometheus $HP_DEB_PACKAGES lintian"
 
 hp_package_installed () {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'

@@ -4,18 +4,22 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/error.h>
+#include <skalibs/iopause.h>
+#include <skalibs/unixmessage.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
 
 #include <holdingpen/config.h>
 #include <holdingpen/holdingpen.h>
 
-#define USAGE "holdingpen-claim [ -s socket ] [ -t millisecs ] [ -n ] [ -d fd ] pool prog..."
+#define USAGE "holdingpen-claim [ -s socket ] [ -t millisecs ] [ -n ] [ -q ] [ -d fd ] pool prog..."
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -35,6 +39,57 @@ static void refused (int code, char const *pool, holdingpen_lease const *lease)
   strerr_dief4x(code, "pool ", pool, ": ", holdingpen_code_str(code)) ;
 }
 
+ /*
+   A person who types "matlab" while the pool is busy would otherwise see
+   nothing at all: after one second of waiting, say so, once, and only to
+   a terminal (a script's stderr is a log, where the broker's own wait
+   event already says it).
+ */
+
+static void say_waiting (char const *pool, uint32_t millisecs)
+{
+  if (millisecs == HOLDINGPEN_FOREVER)
+    strerr_warni3x("waiting for a free slot of pool ", pool, " (no deadline)") ;
+  else
+  {
+    char fmt[UINT32_FMT] ;
+    uint32_t left = millisecs > 1000 ? millisecs - 1000 : 0 ;
+     /* rounded up: "gives up in 0 seconds" would read as already over */
+    uint32_t secs = left / 1000 + !!(left % 1000) ;
+    fmt[uint32_fmt(fmt, secs)] = 0 ;
+    strerr_warni5x("waiting for a free slot of pool ", pool, " (gives up in ", fmt, secs == 1 ? " second)" : " seconds)") ;
+  }
+}
+
+ /*
+   holdingpen_claim() with a one-second timer on the side: the answer
+   code, or -1 with errno (ETIMEDOUT at the deadline).
+ */
+
+static int claim (holdingpen *a, holdingpen_lease *lease, char const *pool, uint32_t millisecs, uint32_t flags, int tell, tain const *deadline)
+{
+  tain tellat ;
+  if (tell) tain_addsec_g(&tellat, 1) ;
+  if (!holdingpen_claim_send(a, pool, millisecs, flags)) return -1 ;
+  if (!unixmessage_sender_timed_flush_g(&a->connection.out, deadline)) return -1 ;
+  for (;;)
+  {
+    iopause_fd x = { .fd = holdingpen_fd(a), .events = IOPAUSE_READ } ;
+    tain const *until = tell && tain_less(&tellat, deadline) ? &tellat : deadline ;
+    int r = holdingpen_claim_recv(a, lease) ;
+    if (r >= 0) return r ;
+    if (!error_isagain(errno)) return -1 ;
+    r = iopause_g(&x, 1, until) ;
+    if (r < 0) return -1 ;
+    if (!r)
+    {
+      if (until == deadline) return (errno = ETIMEDOUT, -1) ;
+      say_waiting(pool, millisecs) ;
+      tell = 0 ;
+    }
+  }
+}
+
 int main (int argc, char const *const *argv)
 {
   holdingpen a = HOLDINGPEN_ZERO ;
@@ -43,6 +98,7 @@ int main (int argc, char const *const *argv)
   uint32_t millisecs = HOLDINGPEN_FOREVER ;
   uint32_t flags = 0 ;
   int newfd = -1 ;
+  int quiet = 0 ;
   tain deadline ;
   int r ;
   PROG = "holdingpen-claim" ;
@@ -50,13 +106,14 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "s:t:nd:", &l) ;
+      int opt = subgetopt_r(argc, argv, "s:t:nqd:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 's' : path = l.arg ; break ;
         case 't' : if (!uint320_scan(l.arg, &millisecs) || millisecs == HOLDINGPEN_FOREVER) dieusage() ; break ;
         case 'n' : flags |= HOLDINGPEN_CLAIM_NOWAIT ; break ;
+        case 'q' : quiet = 1 ; break ;
         case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u > 1000000) dieusage() ; newfd = u ; break ; }
         default : dieusage() ;
       }
@@ -81,7 +138,7 @@ int main (int argc, char const *const *argv)
     if (!holdingpen_start_g(&a, path, &cdeadline))
       strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
   }
-  r = holdingpen_claim_g(&a, &lease, argv[0], millisecs, flags, &deadline) ;
+  r = claim(&a, &lease, argv[0], millisecs, flags, !quiet && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && isatty(2), &deadline) ;
   if (r < 0)
   {
     if (errno == ETIMEDOUT) strerr_dief3x(99, "pool ", argv[0], ": the server did not answer in time") ;

@@ -10,7 +10,7 @@
 
 #include <holdingpen/config.h>
 
-#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
+#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -24,7 +24,7 @@ struct argbuf_s
 {
   char const *argv[48] ;
   unsigned int m ;
-  char fmt[UINT_FMT * 8 + GID_FMT * NGROUPS_MAX] ;
+  char fmt[UINT_FMT * 10 + GID_FMT * NGROUPS_MAX] ;
   size_t pos ;
 } ;
 
@@ -55,7 +55,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   argbuf a = { .m = 0, .pos = 0 } ;
   unsigned int verbosity = 1 ;
   int flag1 = 0, flagU = 0, flagreuse = 1 ;
-  unsigned int uid = 0, gid = 0, maxconn = 0, timeout = 0, lameducktimeout = 0, perms = 0666 ;
+  unsigned int uid = 0, gid = 0, maxconn = 0, timeout = 0, lameducktimeout = 0, readydeadline = 0, perms = 0666 ;
   unsigned int backlog = (unsigned int)-1 ;
   gid_t gids[NGROUPS_MAX] ;
   size_t gidn = (size_t)-1 ;
@@ -65,7 +65,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:dD1c:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:dD1r:c:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -73,6 +73,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'd' : flagreuse = 1 ; break ;
         case 'D' : flagreuse = 0 ; break ;
         case '1' : flag1 = 1 ; break ;
+        case 'r' : if (!uint0_scan(l.arg, &readydeadline)) dieusage() ; break ;
         case 'c' : if (!uint0_scan(l.arg, &maxconn)) dieusage() ; if (!maxconn) maxconn = 1 ; break ;
         case 'b' : if (!uint0_scan(l.arg, &backlog)) dieusage() ; break ;
         case 'G' : if (!gid_scanlist(gids, NGROUPS_MAX, l.arg, &gidn) && *l.arg) dieusage() ; break ;
@@ -117,6 +118,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   add(&a, HOLDINGPEN_BINPREFIX "holdingpend") ;
   if (verbosity != 1) add_uint(&a, "-v", verbosity) ;
   if (flag1) add(&a, "-1") ;
+  if (readydeadline) add_uint(&a, "-r", readydeadline) ;
   if (maxconn) add_uint(&a, "-c", maxconn) ;
   if (timeout) add_uint(&a, "-t", timeout) ;
   if (lameducktimeout) add_uint(&a, "-T", lameducktimeout) ;
