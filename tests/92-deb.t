@@ -41,15 +41,15 @@ if test "$(id -u)" -ne 0 ; then
 fi
 if test -n "$missing" ; then
   HP_PACKAGES=$need
-  (hp_need_packages 47-deb.t) 1>&2 || bail_out "cannot install the build dependencies: $missing"
+  (hp_need_packages 92-deb.t) 1>&2 || bail_out "cannot install the build dependencies: $missing"
 fi
 
 # One run of this test at a time on the machine: another one would
 # install and purge the same packages under it.
 lock=/run/lock
 test -d "$lock" || lock=/tmp
-exec 9> "$lock/holdingpen-47-deb.lock"
-flock -w 300 9 || bail_out "another run of 47-deb.t held $lock/holdingpen-47-deb.lock for 5 minutes"
+exec 9> "$lock/holdingpen-92-deb.lock"
+flock -w 300 9 || bail_out "another run of 92-deb.t held $lock/holdingpen-92-deb.lock for 5 minutes"
 for p in holdingpen libholdingpen-dev ; do
   if dpkg-query -W -f '${Status}\n' "$p" 2> /dev/null | grep -qv 'not-installed' ; then
     skip_all "the package $p is on this machine already: this test installs and purges it"
