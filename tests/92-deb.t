@@ -174,7 +174,7 @@ cp -a /usr/share/holdingpen/s6/holdingpen "$HP_SVC"
 # $T/sock, not /run/holdingpen.socket, which a real broker may be using.
 sed -i "/^holdingpen-daemon /s| /run/holdingpen.socket\$| $HP_SOCKET|" "$HP_SVC/run"
 is "$(diff /usr/share/holdingpen/s6/holdingpen/run "$HP_SVC/run" | grep -c '^>')" 1 "the copied run script differs in its socket only"
-like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1 -i rules -p pools $HP_SOCKET\$" "the run line"
+like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1( -r [0-9]+)? -i rules -p pools $HP_SOCKET\$" "the run line"
 # Only the installed programs: no build tree in the PATH.
 PATH=/usr/bin:/bin s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 9>&- &
 HP_SVSCAN_PID=$!
