@@ -256,7 +256,7 @@ void client_timeout (client *c)
   }
 }
 
-static void new_connection (int fd)
+void client_new (int fd)
 {
   struct ucred cred ;
   socklen_t credlen = sizeof(cred) ;
@@ -317,7 +317,7 @@ void client_accept (void)
       else if (!error_isagain(errno) && errno != ECONNABORTED) strerr_warnwu1sys("accept") ;
       return ;
     }
-    new_connection(fd) ;
+    client_new(fd) ;
   }
 }
 

@@ -222,6 +222,7 @@ struct client_s
 
 extern void client_init (void) ;
 extern void client_accept (void) ;
+extern void client_new (int) ;
 extern void client_close (client *) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;

@@ -8,6 +8,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/epoll.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
@@ -203,6 +206,18 @@ static void handle_signals (unsigned int lameducktimeout)
   }
 }
 
+ /*
+   Every helper talks at once at start-up, each conversation with its
+   buffers: freed when the slots are ready, they leave holes in the heap
+   that glibc keeps dirty. Hand them back, once the burst is over.
+*/
+static void release_memory (void)
+{
+#ifdef __GLIBC__
+  malloc_trim(0) ;
+#endif
+}
+
  /* Slots still short at the readiness deadline: one line per pool, saying how many and why. */
 static void log_short_pools (void)
 {
@@ -227,6 +242,7 @@ static void notify_ready (void)
   fd_close(g.notif) ;
   g.notif = -1 ;
   log_count("ready", "pools", NPOOLS()) ;
+  release_memory() ;
 }
 
 static void start_pools (void)
