@@ -515,15 +515,15 @@ hp_log_kv_has() {
 }
 
 # hp_log_no_double_grant: reads the log and checks that no slot of any pool
-# was granted again while a lease on it was live (grant ... release pairs,
-# in log order). Prints the offending lines and fails if one was.
+# was granted again while a lease on it was live (grant ... release or end
+# pairs, in log order). Prints the offending lines and fails if one was.
 hp_log_no_double_grant() {
   awk '
     function val(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2) ; return "" }
     / event=grant / { s = val("pool") "/" val("slot") ; l = val("lease")
       if (s in holder) { print "slot " s " granted to lease " l " while lease " holder[s] " held it" ; bad = 1 }
       holder[s] = l ; slotof[l] = s ; next }
-    / event=release / { l = val("lease") ; s = val("pool") "/" val("slot")
+    / event=(release|end) / { l = val("lease") ; s = val("pool") "/" val("slot")
       if (l in slotof) s = slotof[l]
       if ((s in holder) && holder[s] == l) delete holder[s]
       next }

@@ -10,7 +10,7 @@
 
 #include <holdingpen/config.h>
 
-#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
+#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -C maxperuid ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -54,7 +54,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
 {
   argbuf a = { .m = 0, .pos = 0 } ;
   unsigned int verbosity = 1 ;
-  int flag1 = 0, flagU = 0, flagreuse = 1 ;
+  int flag1 = 0, flagU = 0, flagreuse = 1, flagC = 0 ;
+  unsigned int maxperuid = 0 ;
   unsigned int uid = 0, gid = 0, maxconn = 0, timeout = 0, lameducktimeout = 0, readydeadline = 0, perms = 0666 ;
   unsigned int backlog = (unsigned int)-1 ;
   gid_t gids[NGROUPS_MAX] ;
@@ -65,7 +66,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:dD1r:c:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:dD1r:c:C:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -75,6 +76,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case '1' : flag1 = 1 ; break ;
         case 'r' : if (!uint0_scan(l.arg, &readydeadline)) dieusage() ; break ;
         case 'c' : if (!uint0_scan(l.arg, &maxconn)) dieusage() ; if (!maxconn) maxconn = 1 ; break ;
+        case 'C' : if (!uint0_scan(l.arg, &maxperuid)) dieusage() ; flagC = 1 ; break ;
         case 'b' : if (!uint0_scan(l.arg, &backlog)) dieusage() ; break ;
         case 'G' : if (!gid_scanlist(gids, NGROUPS_MAX, l.arg, &gidn) && *l.arg) dieusage() ; break ;
         case 'g' : if (!uint0_scan(l.arg, &gid)) dieusage() ; break ;
@@ -120,6 +122,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   if (flag1) add(&a, "-1") ;
   if (readydeadline) add_uint(&a, "-r", readydeadline) ;
   if (maxconn) add_uint(&a, "-c", maxconn) ;
+  if (flagC) add_uint(&a, "-C", maxperuid) ;
   if (timeout) add_uint(&a, "-t", timeout) ;
   if (lameducktimeout) add_uint(&a, "-T", lameducktimeout) ;
   if (rulesdir) { add(&a, "-i") ; add(&a, rulesdir) ; }

@@ -151,6 +151,12 @@ void claim_request (client *c, hp_request const *req)
     claim_deny(c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
+  if (c->pidfd < 0)
+  {
+     /* who connected cannot be proven: nobody could be signalled at expiry or revoke */
+    claim_deny(c, req->pool, "holder", HOLDINGPEN_DENIED, 0, 0) ;
+    return ;
+  }
   p = pool_find(req->pool) ;
   if (!p || p->removed)
   {

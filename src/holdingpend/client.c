@@ -94,11 +94,32 @@ short client_events (client const *c)
   return events ;
 }
 
+static uidcount *conn_find (uid_t uid)
+{
+  uidcount *u = genalloc_s(uidcount, &g.connperuid) ;
+  size_t n = genalloc_len(uidcount, &g.connperuid) ;
+  for (size_t i = 0 ; i < n ; i++) if (u[i].uid == uid) return u + i ;
+  return 0 ;
+}
+
+static void conn_uncount (uid_t uid)
+{
+  uidcount *u = conn_find(uid) ;
+  size_t n = genalloc_len(uidcount, &g.connperuid) ;
+  if (!u) return ;
+  if (u->n < g.maxperuid) u->warned = 0 ;
+  if (--u->n) return ;
+  *u = genalloc_s(uidcount, &g.connperuid)[n - 1] ;
+  genalloc_setlen(uidcount, &g.connperuid, n - 1) ;
+}
+
 void client_close (client *c)
 {
   unpool(c) ;
   if (c->active) clist_remove(&g.active, c->index, offsetof(client, alink)) ;
   if (c->watched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
+  if (c->pidwatched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, c->pidfd, 0) ;
+  if (c->counted) conn_uncount(c->uid) ;
   timer_cancel(&c->deadline) ;
   if (c->pidfd >= 0) fd_close(c->pidfd) ;
   fd_close(client_fd(c)) ;
@@ -110,6 +131,7 @@ void client_close (client *c)
   c->state = CLIENT_FREE ;
   g.nclients-- ;
   g.acceptblocked = 0 ;
+  if (g.nclients + g.reserve < g.maxconn) g.fullwarned = 0 ;
 }
 
  /*
@@ -256,6 +278,46 @@ void client_timeout (client *c)
   }
 }
 
+ /*
+   No uid may take every connection: each has at most g.maxperuid (root
+   and the daemon's own uid are not counted against), and the last
+   g.reserve connections are kept for clients with the admin right, so
+   that the administrator can always look and act. A refusal is logged
+   once until its cause clears, not per attempt.
+*/
+static int admit (client *c)
+{
+  uidcount *u ;
+  if (!c->canadmin && g.nclients > g.maxconn - g.reserve)
+  {
+    if (!g.fullwarned) log_client("client-error", c, 0, "full") ;
+    g.fullwarned = 1 ;
+    client_close(c) ;
+    return 0 ;
+  }
+  if (!c->uid || c->uid == g.myuid || !g.maxperuid) return 1 ;
+  u = conn_find(c->uid) ;
+  if (u && u->n >= g.maxperuid)
+  {
+    if (!u->warned) log_client("client-error", c, 0, "toomany") ;
+    u->warned = 1 ;
+    client_close(c) ;
+    return 0 ;
+  }
+  if (u) u->n++ ;
+  else
+  {
+    uidcount nu = { .uid = c->uid, .n = 1, .warned = 0 } ;
+    if (!genalloc_append(uidcount, &g.connperuid, &nu))
+    {
+      client_close(c) ;
+      return 0 ;
+    }
+  }
+  c->counted = 1 ;
+  return 1 ;
+}
+
 void client_new (int fd)
 {
   struct ucred cred ;
@@ -288,7 +350,7 @@ void client_new (int fd)
   c->uid = cred.uid ;
   c->gid = cred.gid ;
   c->pid = cred.pid ;
-  c->pidfd = cred.pid > 0 ? lease_pidfd(cred.pid) : -1 ;
+  c->pidfd = holder_pidfd(fd, cred.pid) ;
   c->state = CLIENT_REQUEST ;
   tain_copynow(&c->since) ;
   {
@@ -298,6 +360,7 @@ void client_new (int fd)
   }
   g.nclients++ ;
   rules_apply(c) ;
+  if (!admit(c)) return ;
   client_settle(c) ;
 }
 

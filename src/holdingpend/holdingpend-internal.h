@@ -135,6 +135,7 @@ struct uidcount_s
 {
   uid_t uid ;
   unsigned int n ;
+  unsigned int warned : 1 ;
 } ;
 
 typedef struct lastclaim_s lastclaim, *lastclaim_ref ;
@@ -213,6 +214,8 @@ struct client_s
   unsigned int killstep ;
   unsigned int active : 1 ;
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
+  unsigned int pidwatched : 1 ; /* its holder's pidfd too, during a careful kill */
+  unsigned int counted : 1 ;   /* in g.connperuid */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
 } ;
@@ -259,7 +262,15 @@ extern void lease_answer (client *, slot *) ;
 extern void lease_end (client *, char const *) ;
 extern void lease_revoke (client *, hp_request const *) ;
 extern void lease_timer (client *) ;
-extern int lease_pidfd (pid_t) ;
+extern void lease_holder_gone (client *) ;
+
+
+ /* holder.c */
+
+#define WATCH_PIDFD 0x80000000U   /* in an epoll event: the holder's pidfd, not its connection */
+extern int holder_pidfd (int, pid_t) ;
+extern int holder_signal (int, int) ;
+extern int holder_gone (int) ;
 
 
  /* status.c */
@@ -318,6 +329,9 @@ struct global_s
   clist active ;             /* clients whose fd is polled */
   avltree timers ;
   avltree helpers ;          /* slot index by helper pid */
+  genalloc connperuid ;      /* uidcount: connections per uid */
+  unsigned int maxperuid ;
+  unsigned int reserve ;     /* the last connections, for clients with the admin right */
   genalloc x ;               /* iopause_fd */
   genalloc xwho ;            /* uint32_t: what each iopause_fd is */
   tain answertto ;
@@ -331,6 +345,7 @@ struct global_s
   tain readydeadline ;       /* -r: readiness is written by then, slots short or not */
   tain lameduck ;            /* after SIGTERM: answers already queued may leave until then */
   unsigned int acceptblocked : 1 ;
+  unsigned int fullwarned : 1 ;
   unsigned int exiting : 1 ;
   unsigned int verbosity ;
   int notif ;

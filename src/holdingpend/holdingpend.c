@@ -28,11 +28,13 @@
 #include <holdingpen/config.h>
 #include "holdingpend-internal.h"
 
-#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -r readytimeout ] [ -c maxconn ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
+#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -r readytimeout ] [ -c maxconn ] [ -C maxperuid ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define MAXCONN_DEFAULT 256
 #define MAXCONN_MAX 4096
+#define MAXPERUID_DEFAULT 16
+#define RESERVE_ADMIN 8
 #define X_SELFPIPE 0
 #define X_LISTEN 1
 #define X_LEASES 2
@@ -61,6 +63,8 @@ struct global_s g =
   .x = GENALLOC_ZERO,
   .xwho = GENALLOC_ZERO,
   .maxconn = MAXCONN_DEFAULT,
+  .maxperuid = MAXPERUID_DEFAULT,
+  .connperuid = GENALLOC_ZERO,
   .verbosity = 1,
   .notif = -1,
   .spfd = -1,
@@ -117,8 +121,10 @@ static void handle_leases (void)
   int n = epoll_wait(g.epfd, ev, 64, 0) ;
   for (int i = 0 ; i < n ; i++)
   {
-    client *c = CLIENT(ev[i].data.u32) ;
-    if (c->state == CLIENT_HOLDING && c->watched) client_read(c) ;
+    uint32_t u = ev[i].data.u32 ;
+    client *c = CLIENT(u & ~WATCH_PIDFD) ;
+    if (u & WATCH_PIDFD) { if (c->pidwatched) lease_holder_gone(c) ; }
+    else if (c->state == CLIENT_HOLDING && c->watched) client_read(c) ;
   }
 }
 
@@ -309,7 +315,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:1d:r:c:t:T:i:x:p:H:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:1d:r:c:C:t:T:i:x:p:H:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -318,6 +324,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'd' : { unsigned int u ; if (!uint0_scan(l.arg, &u) || u < 3) dieusage() ; g.notif = u ; break ; }
         case 'r' : if (!uint0_scan(l.arg, &readytimeout)) dieusage() ; break ;
         case 'c' : if (!uint0_scan(l.arg, &g.maxconn)) dieusage() ; break ;
+        case 'C' : if (!uint0_scan(l.arg, &g.maxperuid)) dieusage() ; break ;
         case 't' : if (!uint0_scan(l.arg, &timeout)) dieusage() ; break ;
         case 'T' : if (!uint0_scan(l.arg, &lameducktimeout)) dieusage() ; break ;
         case 'i' : g.rules = l.arg ; g.rulestype = 1 ; break ;
@@ -332,6 +339,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
   if (argc) dieusage() ;
   if (!g.maxconn) g.maxconn = 1 ;
   if (g.maxconn > MAXCONN_MAX) g.maxconn = MAXCONN_MAX ;
+   /* a small maxconn keeps a quarter for administration, at most RESERVE_ADMIN */
+  g.reserve = g.maxconn / 4 < RESERVE_ADMIN ? g.maxconn / 4 : RESERVE_ADMIN ;
   if (timeout) tain_from_millisecs(&g.answertto, timeout) ;
   else g.answertto = tain_infinite_relative ;
   g.myuid = getuid() ;

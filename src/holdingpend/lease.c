@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
+#include <poll.h>
+#include <sys/epoll.h>
 
 #include <skalibs/uint64.h>
 #include <skalibs/strerr.h>
@@ -99,29 +100,6 @@ void lease_end (client *c, char const *event)
 }
 
  /*
-   The holder is signalled through a pidfd taken when it connected: if it
-   dies while a child keeps the lease, its pid may be reused, and the kill
-   sequence must not reach whoever got it.
-*/
-int lease_pidfd (pid_t pid)
-{
-#ifdef SYS_pidfd_open
-  return (int)syscall(SYS_pidfd_open, pid, 0) ;
-#else
-  (void)pid ;
-  return (errno = ENOSYS, -1) ;
-#endif
-}
-
-static int holder_signal (client const *c, int sig)
-{
-#ifdef SYS_pidfd_send_signal
-  if (c->pidfd >= 0) return (int)syscall(SYS_pidfd_send_signal, c->pidfd, sig, 0, 0) ;
-#endif
-  return kill(c->pid, sig) ;
-}
-
- /*
    The careful kill: CONT (a stopped holder must be able to act on what
    follows), INT, TERM, KILL, killdelay apart, stopping as soon as the
    holder is gone; one more killdelay after KILL, the lease ends anyway.
@@ -130,14 +108,14 @@ static void kill_step (client *c)
 {
   static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
   tain next ;
-   /* EPERM (a daemon not run as root) still means the holder is there */
-  if (c->killstep >= 4 || c->pid <= 1 || (holder_signal(c, 0) < 0 && errno == ESRCH))
+  if (c->killstep >= 4 || c->pidfd < 0 || holder_gone(c->pidfd))
   {
     lease_end(c, "end") ;
     return ;
   }
   {
-    int sent = holder_signal(c, sigs[c->killstep]) == 0 ;
+     /* EPERM (a daemon not run as root) still means the holder is there */
+    int sent = holder_signal(c->pidfd, sigs[c->killstep]) == 0 ;
     log_kill(c, sigs[c->killstep], sent, errno) ;
     if (sent) g.count.signals++ ;
   }
@@ -148,9 +126,24 @@ static void kill_step (client *c)
 
 static void kill_start (client *c, char const *event)
 {
+  struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_PIDFD | c->index } } ;
   if (c->killstep) return ;
   log_lease(event, c) ;
+   /* the holder's death ends the lease at once, even if a child still has the connection */
+  if (c->pidfd >= 0 && !c->pidwatched && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
   kill_step(c) ;
+}
+
+ /*
+   The holder's pidfd says it is gone: the careful kill is over. If its
+   death also closed the connection, that is a release, as it would be
+   without the kill.
+*/
+void lease_holder_gone (client *c)
+{
+  struct pollfd p = { .fd = client_fd(c), .events = POLLIN, .revents = 0 } ;
+  if (c->state != CLIENT_HOLDING || !c->killstep) return ;
+  lease_end(c, poll(&p, 1, 0) > 0 ? "release" : "end") ;
 }
 
  /* A lease's timer: its expiry, or the next step of its careful kill. */
