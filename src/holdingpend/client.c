@@ -350,7 +350,7 @@ void client_new (int fd)
   c->uid = cred.uid ;
   c->gid = cred.gid ;
   c->pid = cred.pid ;
-  c->pidfd = holder_pidfd(fd, cred.pid) ;
+  c->pidfd = hp_peer_pidfd(fd, cred.pid, 0) ;
   c->state = CLIENT_REQUEST ;
   tain_copynow(&c->since) ;
   {

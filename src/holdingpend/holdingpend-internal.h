@@ -268,9 +268,7 @@ extern void lease_holder_gone (client *) ;
  /* holder.c */
 
 #define WATCH_PIDFD 0x80000000U   /* in an epoll event: the holder's pidfd, not its connection */
-extern int holder_pidfd (int, pid_t) ;
 extern int holder_signal (int, int) ;
-extern int holder_gone (int) ;
 
 
  /* status.c */

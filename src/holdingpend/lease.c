@@ -108,7 +108,7 @@ static void kill_step (client *c)
 {
   static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
   tain next ;
-  if (c->killstep >= 4 || c->pidfd < 0 || holder_gone(c->pidfd))
+  if (c->killstep >= 4 || c->pidfd < 0 || hp_pidfd_exited(c->pidfd))
   {
     lease_end(c, "end") ;
     return ;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <holdingpen/protocol.h>
 
@@ -47,5 +48,12 @@ struct hp_inbuf_s
 #define HP_FRAME_BAD (-2)
 extern int hp_frame_get (int, hp_inbuf *, char const **, size_t *) ;
 extern void hp_frame_next (hp_inbuf *) ;
+
+
+ /* Who is at the other end: a pidfd of the connector, proven (hp_peer_pidfd.c). */
+
+#define HP_PEER_PROVE 0x01   /* do not ask the kernel (SO_PEERPIDFD): prove it the long way */
+extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
+extern int hp_pidfd_exited (int) ;
 
 #endif
