@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
 
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
@@ -52,6 +54,8 @@ extern void hp_poolconf_default (hp_poolconf *) ;
 extern int hp_poolconf_check (hp_poolconf const *, uint64_t, stralloc *) ;
 extern int hp_poolconf_read (hp_poolconf *, char const *, char const *, stralloc *) ;
 extern int hp_pooldir_read (genalloc *, char const *, stralloc *) ;
+extern int hp_dir_shared (struct stat const *, uid_t, char const **) ;
+extern int hp_poolconf_checkdir (hp_poolconf const *, uid_t, stralloc *) ;
 
 
 #endif
