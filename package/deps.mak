@@ -3,7 +3,7 @@
 #
 
 src/holdingpen/holdingpen-claim.o src/holdingpen/holdingpen-claim.lo: src/holdingpen/holdingpen-claim.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
-src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h
+src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-helper.o src/holdingpen/holdingpen-helper.lo: src/holdingpen/holdingpen-helper.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-revoke.o src/holdingpen/holdingpen-revoke.lo: src/holdingpen/holdingpen-revoke.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-status.o src/holdingpen/holdingpen-status.lo: src/holdingpen/holdingpen-status.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
@@ -37,7 +37,7 @@ src/libhpwire/hp_request_parse.o src/libhpwire/hp_request_parse.lo: src/libhpwir
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-claim: src/holdingpen/holdingpen-claim.o libholdingpen.a -lskarnet
 holdingpen-daemon: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
-holdingpen-daemon: src/holdingpen/holdingpen-daemon.o -lskarnet
+holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -lskarnet
 holdingpen-helper: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a -lskarnet
 holdingpen-revoke: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
