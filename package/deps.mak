@@ -3,7 +3,7 @@
 #
 
 src/holdingpen/holdingpen-claim.o src/holdingpen/holdingpen-claim.lo: src/holdingpen/holdingpen-claim.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
-src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h
+src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-helper.o src/holdingpen/holdingpen-helper.lo: src/holdingpen/holdingpen-helper.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-revoke.o src/holdingpen/holdingpen-revoke.lo: src/holdingpen/holdingpen-revoke.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-status.o src/holdingpen/holdingpen-status.lo: src/holdingpen/holdingpen-status.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
@@ -32,10 +32,15 @@ src/libholdingpen/holdingpen_status.o src/libholdingpen/holdingpen_status.lo: sr
 src/libholdingpen/holdingpen_transact.o src/libholdingpen/holdingpen_transact.lo: src/libholdingpen/holdingpen_transact.c src/libholdingpen/holdingpen-internal.h src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libholdingpen/holdingpen_unmap.o src/libholdingpen/holdingpen_unmap.lo: src/libholdingpen/holdingpen_unmap.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libhppool/hp_conferr.o src/libhppool/hp_conferr.lo: src/libhppool/hp_conferr.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_dir_shared.o src/libhppool/hp_dir_shared.lo: src/libhppool/hp_dir_shared.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_hugepagesize.o src/libhppool/hp_hugepagesize.lo: src/libhppool/hp_hugepagesize.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_kind_names.o src/libhppool/hp_kind_names.lo: src/libhppool/hp_kind_names.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_kind_scan.o src/libhppool/hp_kind_scan.lo: src/libhppool/hp_kind_scan.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_mem_fits.o src/libhppool/hp_mem_fits.lo: src/libhppool/hp_mem_fits.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_memcg_fits.o src/libhppool/hp_memcg_fits.lo: src/libhppool/hp_memcg_fits.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_meminfo.o src/libhppool/hp_meminfo.lo: src/libhppool/hp_meminfo.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_check.lo: src/libhppool/hp_poolconf_check.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_checkdir.lo: src/libhppool/hp_poolconf_checkdir.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_default.lo: src/libhppool/hp_poolconf_default.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_poolconf_read.o src/libhppool/hp_poolconf_read.lo: src/libhppool/hp_poolconf_read.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_pooldir_read.o src/libhppool/hp_pooldir_read.lo: src/libhppool/hp_pooldir_read.c src/include-local/hppool.h src/include/holdingpen/protocol.h
@@ -50,7 +55,7 @@ src/libhpwire/hp_request_parse.o src/libhpwire/hp_request_parse.lo: src/libhpwir
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-claim: src/holdingpen/holdingpen-claim.o libholdingpen.a -lskarnet
 holdingpen-daemon: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
-holdingpen-daemon: src/holdingpen/holdingpen-daemon.o -lskarnet
+holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -lskarnet
 holdingpen-helper: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a -lskarnet
 holdingpen-revoke: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
@@ -62,5 +67,5 @@ holdingpend: src/holdingpend/holdingpend.o src/holdingpend/client.o src/holdingp
 libholdingpen.a: src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingpen_claim_recv.o src/libholdingpen/holdingpen_claim_send.o src/libholdingpen/holdingpen_code_str.o src/libholdingpen/holdingpen_end.o src/libholdingpen/holdingpen_map.o src/libholdingpen/holdingpen_reload.o src/libholdingpen/holdingpen_revoke.o src/libholdingpen/holdingpen_start.o src/libholdingpen/holdingpen_status.o src/libholdingpen/holdingpen_transact.o src/libholdingpen/holdingpen_unmap.o
 libholdingpen.so.$(version_M): private EXTRA_LIBS := -lskarnet
 libholdingpen.so.$(version_M): src/libholdingpen/holdingpen_claim.lo src/libholdingpen/holdingpen_claim_recv.lo src/libholdingpen/holdingpen_claim_send.lo src/libholdingpen/holdingpen_code_str.lo src/libholdingpen/holdingpen_end.lo src/libholdingpen/holdingpen_map.lo src/libholdingpen/holdingpen_reload.lo src/libholdingpen/holdingpen_revoke.lo src/libholdingpen/holdingpen_start.lo src/libholdingpen/holdingpen_status.lo src/libholdingpen/holdingpen_transact.lo src/libholdingpen/holdingpen_unmap.lo
-libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
+libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_dir_shared.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_mem_fits.o src/libhppool/hp_memcg_fits.o src/libhppool/hp_meminfo.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
 libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o

@@ -1,14 +1,22 @@
 /* ISC license. */
 
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
 
 #include <holdingpen/config.h>
+#include "hppool.h"
 
 #define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -C maxperuid ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -27,6 +35,63 @@ struct argbuf_s
   char fmt[UINT_FMT * 10 + GID_FMT * NGROUPS_MAX] ;
   size_t pos ;
 } ;
+
+static void lock_refuse (char const *lockname, struct stat const *st, uid_t uid)
+{
+  if (S_ISLNK(st->st_mode))
+    strerr_dief3x(100, "refusing ", lockname, ": it is a symbolic link, in a directory anyone can write to") ;
+  if (!S_ISREG(st->st_mode) || (st->st_uid && st->st_uid != uid) || st->st_nlink != 1)
+    strerr_dief3x(100, "refusing ", lockname, ": not a regular file of root or the daemon's uid with one link, in a directory anyone can write to") ;
+}
+
+static void lock_check (char const *path, uid_t uid)
+{
+  size_t len = strlen(path) ;
+  char lockname[len + 6] ;
+  struct stat st ;
+  int fd ;
+  memcpy(lockname, path, len) ;
+  memcpy(lockname + len, ".lock", 6) ;
+   /* lstat for a clear refusal; O_NOFOLLOW and fstat for what really gets opened */
+  if (lstat(lockname, &st) == 0) lock_refuse(lockname, &st, uid) ;
+  else if (errno != ENOENT) strerr_diefu2sys(111, "stat ", lockname) ;
+  fd = open(lockname, O_WRONLY | O_NONBLOCK | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+  if (fd < 0)
+  {
+    if (errno == ELOOP) strerr_dief3x(100, "refusing ", lockname, ": it is a symbolic link, in a directory anyone can write to") ;
+    strerr_diefu2sys(111, "open ", lockname) ;
+  }
+  if (fstat(fd, &st) < 0) strerr_diefu2sys(111, "stat ", lockname) ;
+  fd_close(fd) ;
+  lock_refuse(lockname, &st, uid) ;
+}
+
+ /*
+   root binds the socket and, with -d, creates path.lock: in a directory
+   another user can write to, a symlink planted there would make root
+   create or truncate a file of the planter's choosing. Refuse such a
+   directory, unless it is root-owned and sticky (like /tmp): there
+   nobody can remove or rename what another made, so once path.lock
+   exists as our own regular file, it stays so; we make sure of that now,
+   before s6-ipcserver-socketbinder opens it.
+ */
+static void socketdir_check (char const *path, uid_t uid, int flagreuse)
+{
+  char const *slash = strrchr(path, '/') ;
+  size_t len = slash ? (size_t)(slash - path) : 1 ;
+  char dir[len + 1] ;
+  struct stat st ;
+  char const *why ;
+  int r ;
+  if (!slash) dir[0] = '.' ;
+  else if (!len) { dir[0] = '/' ; len = 1 ; }
+  else memcpy(dir, path, len) ;
+  dir[len] = 0 ;
+  if (stat(dir, &st) < 0) strerr_diefu3sys(111, "stat ", dir, ", the socket's directory") ;
+  r = hp_dir_shared(&st, uid, &why) ;
+  if (!r) strerr_dief5x(100, "refusing the socket's directory ", dir, ": ", why, "; put the socket in a directory of its own") ;
+  if (r == 2 && flagreuse) lock_check(path, uid) ;
+}
 
 static void add (argbuf *a, char const *s)
 {
@@ -95,6 +160,13 @@ int main (int argc, char const *const *argv, char const *const *envp)
     argc -= l.ind ; argv += l.ind ;
   }
   if (argc != 1) dieusage() ;
+  {
+     /* the uid holdingpend will run as: it may own the socket's directory */
+    unsigned int runas = uid ;
+    char const *x = getenv("UID") ;
+    if (!runas && flagU && (!x || !uint0_scan(x, &runas))) strerr_dief1x(100, "-U given but UID is not set to a number") ;
+    socketdir_check(argv[0], runas ? (uid_t)runas : getuid(), flagreuse) ;
+  }
 
   add(&a, HOLDINGPEN_S6_BINPREFIX "s6-ipcserver-socketbinder") ;
   if (!flagreuse) add(&a, "-D") ;

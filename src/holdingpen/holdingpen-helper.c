@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <skalibs/types.h>
+#include <skalibs/uint64.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
@@ -20,7 +22,7 @@
 
 #include "hppool.h"
 
-#define USAGE "holdingpen-helper [ -l ] [ -D dir ] [ -p pool ] kind size"
+#define USAGE "holdingpen-helper [ -l ] [ -R ] [ -D dir ] [ -p pool ] kind size"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -29,7 +31,30 @@
    lease ends empties that copy before making a fresh one: whoever kept
    an fd to the old resource then holds no memory or blocks through it.
    Its control socket is fd 1; when holdingpend goes away, so does it.
+
+   Memory is taken only after a look at what is available: shmem and
+   mlocked pages are charged page by page and never fail with ENOMEM,
+   the OOM killer runs instead. A helper that cannot take its size
+   without going under the margin (hppool.h) says so, short, with a
+   reason, and tries again later.
+
+   A file slot's old fd cannot be revoked: the helper keeps its own
+   copy of the last LEAK_KEEP files for LEAK_SECS after their lease,
+   looks at their blocks every LEAK_CHECK seconds, and frees and reports
+   what a leaker wrote there since the scrub.
  */
+
+#define LEAK_KEEP 8
+#define LEAK_SECS 3600
+#define LEAK_CHECK 5
+
+typedef struct kept_s kept, *kept_ref ;
+struct kept_s
+{
+  int fd ;
+  uint64_t lease ;
+  tain until ;
+} ;
 
 typedef struct helper_s helper, *helper_ref ;
 struct helper_s
@@ -40,23 +65,52 @@ struct helper_s
   uint64_t size ;
   unsigned int kind ;
   unsigned int lock : 1 ;
+  unsigned int talk : 1 ;  /* -R: holdingpend reads s with a reason, and l */
   int fd ;
   void *map ;
+  char const *reason ;  /* why the last reserve() failed for now */
+  uint64_t lease ;      /* of the current holder, as holdingpend said in e */
+  kept kept[LEAK_KEEP] ;
+  unsigned int nkept ;
+  tain nextcheck ;
 } ;
-#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .fd = -1, .map = 0 }
+#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .talk = 0, .fd = -1, .map = 0, .reason = 0, .lease = 0, .nkept = 0 }
 
- /* Errors that more memory or disk later may cure: retry. Others: fail for good. */
-static int transient (int e)
+ /*
+   Errors that more memory or disk later may cure: retry, with the word
+   holdingpend logs. Others: fail for good (0).
+ */
+static char const *transient (int e, unsigned int kind)
 {
-  return e == ENOMEM || e == ENOSPC || e == EDQUOT || e == EAGAIN || e == EBUSY ;
+  switch (e)
+  {
+    case ENOMEM : return HOLDINGPEN_SHORT_NOMEM ;
+    case ENOSPC : return kind == HP_KIND_HUGETLB ? HOLDINGPEN_SHORT_HUGEPAGES : HOLDINGPEN_SHORT_NOSPACE ;
+    case EDQUOT : return HOLDINGPEN_SHORT_QUOTA ;
+    case EAGAIN :
+    case EBUSY : return HOLDINGPEN_SHORT_BUSY ;
+    default : return 0 ;
+  }
+}
+
+ /* holdingpend gone (EOF, EPIPE, ECONNRESET) is no error: we go too, quietly. */
+static void gone_or_die (helper *h, char const *what)
+{
+  if (errno == EPIPE || errno == ECONNRESET) _exit(0) ;
+  strerr_diefu3sys(111, what, " holdingpend for pool ", h->pool) ;
+}
+
+static void send_msg (helper *h, char const *s, size_t len, int fd)
+{
+  unixmessage m = { .s = (char *)s, .len = len, .fds = &fd, .nfds = fd >= 0 } ;
+  if (!unixmessage_put(&h->conn.out, &m)
+   || !unixmessage_sender_timed_flush_g(&h->conn.out, &tain_infinite))
+    gone_or_die(h, "talk to") ;
 }
 
 static void send_byte (helper *h, char c, int fd)
 {
-  unixmessage m = { .s = &c, .len = 1, .fds = &fd, .nfds = fd >= 0 } ;
-  if (!unixmessage_put(&h->conn.out, &m)
-   || !unixmessage_sender_timed_flush_g(&h->conn.out, &tain_infinite))
-    strerr_diefu2sys(111, "talk to holdingpend for pool ", h->pool) ;
+  send_msg(h, &c, 1, fd) ;
 }
 
 static int open_file (helper *h)
@@ -124,74 +178,208 @@ static int prefault (helper *h)
 }
 
  /*
-   Maps (fd, or anonymous memory if fd < 0) and locks the whole size.
-   1: locked; 0: transient failure, errno set, everything dropped. A
-   refusal by RLIMIT_MEMLOCK will not go away by waiting: fail for good.
+   Before taking len more bytes of memory: is it there? The word says
+   where it is not; 0 if it is. hugetlb comes from the hugepage pool,
+   which fails cleanly (ENOSPC), not from MemAvailable: look at the
+   pool's free pages instead, so as to say why at once.
  */
-static int map_and_lock (helper *h, int prot, int flags)
+static char const *memshort (helper *h, uint64_t len)
 {
-  h->map = mmap(0, h->size, prot, flags, h->fd, 0) ;
-  if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
-  if (mlock(h->map, h->size) < 0)
+  if (h->kind == HP_KIND_HUGETLB)
   {
-    int e = errno ;
-    drop(h) ;
-    if (e == EPERM || (e == ENOMEM && getuid()))
-      strerr_dief3x(100, "pool ", h->pool, ": mlock refused: raise RLIMIT_MEMLOCK or give CAP_IPC_LOCK (run as root)") ;
-    return (errno = e, 0) ;
+    uint64_t free, rsvd = 0, hps = hp_hugepagesize() ;
+    if (hps && hp_meminfo("HugePages_Free", &free))
+    {
+      hp_meminfo("HugePages_Rsvd", &rsvd) ;
+      if (free < rsvd || (free - rsvd) * hps < len) return HOLDINGPEN_SHORT_HUGEPAGES ;
+    }
+    return 0 ;
+  }
+  if (!hp_memcg_fits(len)) return HOLDINGPEN_SHORT_CGROUP ;
+  if (!hp_mem_fits(len)) return HOLDINGPEN_SHORT_MEMAVAILABLE ;
+  return 0 ;
+}
+
+ /*
+   Takes the memory chunk by chunk, each looked at first: the helpers
+   of a pool reserve at the same time, and others allocate meanwhile.
+   op takes [off, off+len) for good: fallocate or mlock. 1: taken; 0:
+   short, h->reason set, errno set, everything dropped.
+ */
+static int take (helper *h, int (*op)(helper *, uint64_t, uint64_t), int look)
+{
+   /* hugepages may be larger than a chunk, and their pool fails cleanly: one go */
+  uint64_t chunk = h->kind == HP_KIND_HUGETLB ? h->size : HP_RESERVE_CHUNK ;
+  for (uint64_t off = 0 ; off < h->size ; off += chunk)
+  {
+    uint64_t len = h->size - off < chunk ? h->size - off : chunk ;
+    h->reason = look ? memshort(h, off ? len : h->size) : 0 ;
+    if (h->reason) { drop(h) ; return (errno = h->kind == HP_KIND_HUGETLB ? ENOSPC : ENOMEM, 0) ; }
+    if ((*op)(h, off, len) < 0)
+    {
+      int e = errno ;
+      drop(h) ;
+      return (errno = e, 0) ;
+    }
   }
   return 1 ;
 }
 
- /* 1: reserved; 0: transient failure, errno set; dies if it can never work. */
+static int op_fallocate (helper *h, uint64_t off, uint64_t len)
+{
+  return fallocate(h->fd, 0, (off_t)off, (off_t)len) ;
+}
+
+ /* A refusal by RLIMIT_MEMLOCK will not go away by waiting: fail for good. */
+static int op_mlock (helper *h, uint64_t off, uint64_t len)
+{
+  if (mlock((char *)h->map + off, len) == 0) return 0 ;
+  if (errno == EPERM || (errno == ENOMEM && getuid()))
+  {
+    drop(h) ;
+    strerr_dief3x(100, "pool ", h->pool, ": mlock refused: raise RLIMIT_MEMLOCK or give CAP_IPC_LOCK (run as root)") ;
+  }
+  return -1 ;
+}
+
+ /*
+   Maps (fd, or anonymous memory if fd < 0) and locks the whole size, a
+   chunk at a time. look: the pages are not there yet, look before each
+   chunk; a memfd's pages were made by fallocate, locking takes no more.
+ */
+static int map_and_lock (helper *h, int prot, int flags, int look)
+{
+  h->map = mmap(0, h->size, prot, flags, h->fd, 0) ;
+  if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
+  return take(h, &op_mlock, look) ;
+}
+
+ /* 1: reserved; 0: transient failure, errno and h->reason set; dies if it can never work. */
 static int reserve (helper *h)
 {
+  int r ;
+  h->reason = 0 ;
   if (h->kind == HP_KIND_BALLAST_MEM)
-    return map_and_lock(h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE) ;
-  h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
-  if (h->fd < 0)
+    r = map_and_lock(h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 1) ;
+  else
   {
-    if (transient(errno)) return 0 ;
-    strerr_diefu4sys(100, "create the resource for pool ", h->pool, " in ", h->dir ? h->dir : "memory") ;
+    h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
+    if (h->fd < 0)
+    {
+      if ((h->reason = transient(errno, h->kind))) return 0 ;
+      strerr_diefu4sys(100, "create the resource for pool ", h->pool, " in ", h->dir ? h->dir : "memory") ;
+    }
+    if (hp_kind_isdisk(h->kind))
+    {
+       /* a full disk says ENOSPC, cleanly: no need to look first */
+      if (fallocate(h->fd, 0, 0, (off_t)h->size) < 0) { int e = errno ; drop(h) ; errno = e ; r = 0 ; }
+      else r = 1 ;
+    }
+    else r = take(h, &op_fallocate, 1) ;
+    if (r && h->kind != HP_KIND_BALLAST_DISK && !hp_kind_isdisk(h->kind))
+    {
+      if (fcntl(h->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+        strerr_diefu2sys(111, "seal the memfd for pool ", h->pool) ;
+       /* hugetlbfs clears its pages in fallocate; with lock, mlock faults them in */
+      if (h->kind == HP_KIND_MEMFD && !h->lock && !prefault(h))
+      {
+        int e = errno ;
+        drop(h) ;
+        errno = e ;
+        r = 0 ;
+      }
+      else if (h->lock) r = map_and_lock(h, PROT_READ, MAP_SHARED, 0) ;
+    }
   }
-  if (fallocate(h->fd, 0, 0, (off_t)h->size) < 0)
+  if (r) return 1 ;
+  if (h->reason) return 0 ;
+  if ((h->reason = transient(errno, h->kind))) return 0 ;
+  strerr_diefu2sys(100, "allocate the resource for pool ", h->pool) ;
+}
+
+ /* Stops watching copy i. */
+static void kept_close (helper *h, unsigned int i)
+{
+  fd_close(h->kept[i].fd) ;
+  h->kept[i] = h->kept[--h->nkept] ;
+}
+
+ /*
+   Empties a file copy and says how many bytes it held. A file is not
+   sealed: truncating frees blocks wherever a leaker wrote them, past
+   the old size too.
+ */
+static uint64_t file_empty (int fd)
+{
+  struct stat st ;
+  if (fstat(fd, &st) < 0) return 0 ;
+  if (st.st_blocks && ftruncate(fd, 0) < 0) return 0 ;
+  return (uint64_t)st.st_blocks << 9 ;
+}
+
+ /* Looks at the kept copies: frees and reports what was written since, drops the old ones. */
+static void leaks_check (helper *h)
+{
+  unsigned int i = 0 ;
+  while (i < h->nkept)
   {
-    int e = errno ;
-    drop(h) ;
-    if (transient(e)) return (errno = e, 0) ;
-    errno = e ;
-    strerr_diefu2sys(100, "allocate the resource for pool ", h->pool) ;
+    uint64_t bytes = file_empty(h->kept[i].fd) ;
+    if (bytes)
+    {
+      char fmt[UINT64_FMT] ;
+      char msg[HOLDINGPEN_HELPER_LEAK_LEN] ;
+      msg[0] = HOLDINGPEN_HELPER_LEAK ;
+      uint64_pack_big(msg + HOLDINGPEN_HELPER_LEAK_LEASE, h->kept[i].lease) ;
+      uint64_pack_big(msg + HOLDINGPEN_HELPER_LEAK_BYTES, bytes) ;
+      fmt[uint64_fmt(fmt, bytes)] = 0 ;
+      strerr_warnw5x("pool ", h->pool, ": a copy of an ended lease's file was written to: freed ", fmt, " bytes") ;
+      if (h->talk) send_msg(h, msg, sizeof(msg), -1) ;
+    }
+    if (!tain_future(&h->kept[i].until)) kept_close(h, i) ;
+    else i++ ;
   }
-  if (h->kind == HP_KIND_BALLAST_DISK) return 1 ;
-  if (!hp_kind_isdisk(h->kind)
-   && fcntl(h->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-    strerr_diefu2sys(111, "seal the memfd for pool ", h->pool) ;
-   /* hugetlbfs clears its pages in fallocate; with lock, mlock faults them in */
-  if (h->kind == HP_KIND_MEMFD && !h->lock && !prefault(h))
+  tain_addsec_g(&h->nextcheck, LEAK_CHECK) ;
+}
+
+ /* A file's holder may have given its fd to anyone: keep ours to watch it, the oldest goes first. */
+static void keep (helper *h)
+{
+  if (h->nkept == LEAK_KEEP)
   {
-    int e = errno ;
-    drop(h) ;
-    return (errno = e, 0) ;
+    unsigned int oldest = 0 ;
+    for (unsigned int i = 1 ; i < LEAK_KEEP ; i++)
+      if (tain_less(&h->kept[i].until, &h->kept[oldest].until)) oldest = i ;
+    kept_close(h, oldest) ;
   }
-  return h->lock ? map_and_lock(h, PROT_READ, MAP_SHARED) : 1 ;
+  if (!h->nkept) tain_addsec_g(&h->nextcheck, LEAK_CHECK) ;
+  h->kept[h->nkept].fd = h->fd ;
+  h->kept[h->nkept].lease = h->lease ;
+  tain_addsec_g(&h->kept[h->nkept].until, LEAK_SECS) ;
+  h->nkept++ ;
+  h->fd = -1 ;
 }
 
  /* The old holder may keep an fd: punch the hole so that it holds nothing. */
 static void scrub (helper *h)
 {
   unmap(h) ;
+  if (h->fd >= 0 && h->kind == HP_KIND_FILE)
+  {
+    file_empty(h->fd) ;
+    keep(h) ;
+    return ;
+  }
   if (h->fd >= 0 && h->kind != HP_KIND_BALLAST_DISK
    && fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
-  {
-     /* no hole punching on this filesystem: a file is not sealed, truncating frees it as well */
-    if (h->kind != HP_KIND_FILE || ftruncate(h->fd, 0) < 0)
-      strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
-  }
+    strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
   drop(h) ;
 }
 
- /* Waits for a command, 0 if none by deadline; dies quietly when holdingpend is gone. */
-static char command (helper *h, tain const *deadline)
+ /*
+   Waits for a command, 0 if none by deadline; dies quietly when
+   holdingpend is gone. e may carry the lease that ended.
+ */
+static char command_once (helper *h, tain const *deadline)
 {
   unixmessage m ;
   int r = unixmessage_timed_receive_g(&h->conn.in, &m, deadline) ;
@@ -202,31 +390,58 @@ static char command (helper *h, tain const *deadline)
   if (r < 0)
   {
     if (errno == ETIMEDOUT) return 0 ;
-    if (errno == EPIPE) _exit(0) ;
-    strerr_diefu2sys(111, "read a command from holdingpend for pool ", h->pool) ;
+    gone_or_die(h, "read a command from") ;
   }
   if (!r) _exit(0) ;
-  if (m.len != 1 || m.nfds)
+  if (m.nfds || !m.len
+   || (m.len != 1 && !(m.s[0] == HOLDINGPEN_HELPER_EMPTY && m.len == HOLDINGPEN_HELPER_EMPTY_LEN)))
   {
     unixmessage_drop(&m) ;
     strerr_dief2x(111, "protocol error from holdingpend for pool ", h->pool) ;
   }
+  if (m.s[0] == HOLDINGPEN_HELPER_EMPTY)
+  {
+    h->lease = 0 ;
+    if (m.len == HOLDINGPEN_HELPER_EMPTY_LEN) uint64_unpack_big(m.s + HOLDINGPEN_HELPER_EMPTY_LEASE, &h->lease) ;
+  }
   return m.s[0] ;
 }
 
- /* Transient failures: back off, 1 s doubling to 60 s, and tell holdingpend once. */
+ /* The same, looking at the kept copies on the way when it is time. */
+static char command (helper *h, tain const *deadline)
+{
+  for (;;)
+  {
+    tain d = *deadline ;
+    char c ;
+    if (h->nkept && tain_less(&h->nextcheck, &d)) d = h->nextcheck ;
+    c = command_once(h, &d) ;
+    if (c) return c ;
+    if (h->nkept && !tain_future(&h->nextcheck)) leaks_check(h) ;
+    if (!tain_future(deadline)) return 0 ;
+  }
+}
+
+ /* Transient failures: back off, 1 s doubling to 60 s, and tell holdingpend why, once a reason. */
 static void reserve_or_wait (helper *h)
 {
   unsigned int delay = 1 ;
-  int told = 0 ;
+  char const *told = 0 ;
   while (!reserve(h))
   {
     tain deadline ;
-    if (!told)
+    if (!told || strcmp(told, h->reason))
     {
-      strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
-      send_byte(h, HOLDINGPEN_HELPER_SHORT, -1) ;
-      told = 1 ;
+      size_t len = strlen(h->reason) ;
+      char msg[1 + len] ;
+      if (!strcmp(h->reason, HOLDINGPEN_SHORT_MEMAVAILABLE) || !strcmp(h->reason, HOLDINGPEN_SHORT_CGROUP))
+        strerr_warnw5x("pool ", h->pool, ": short: ", h->reason, ": taking the slot now would leave less than the margin free, retrying later") ;
+      else
+        strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
+      msg[0] = HOLDINGPEN_HELPER_SHORT ;
+      memcpy(msg + 1, h->reason, len) ;
+      send_msg(h, msg, h->talk ? 1 + len : 1, -1) ;
+      told = h->reason ;
     }
     tain_addsec_g(&deadline, delay) ;
     if (command(h, &deadline))
@@ -235,6 +450,12 @@ static void reserve_or_wait (helper *h)
   }
 }
 
+ /*
+   Without CAP_SYS_RESOURCE this fails, and the helper, which holds the
+   most memory, is the OOM killer's first choice: doc/holdingpen-helper.html
+   says what is lost then. The look before taking still keeps the helper
+   from being the one that calls the OOM killer in.
+ */
 static void oom_protect (void)
 {
   if (!openwritenclose_unsafe("/proc/self/oom_score_adj", "-1000\n", 6))
@@ -249,11 +470,12 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "lD:p:", &l) ;
+      int opt = subgetopt_r(argc, argv, "lRD:p:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 'l' : h.lock = 1 ; break ;
+        case 'R' : h.talk = 1 ; break ;
         case 'D' : h.dir = l.arg ; break ;
         case 'p' : h.pool = l.arg ; break ;
         default : dieusage() ;

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
 
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
@@ -46,12 +48,28 @@ extern int hp_kind_scan (char const *, unsigned int *) ;
 extern size_t hp_size_scan (char const *, uint64_t *) ;
 extern int hp_poolname_valid (char const *, size_t) ;
 extern uint64_t hp_hugepagesize (void) ;
+extern int hp_meminfo (char const *, uint64_t *) ;
+
+ /*
+   What a helper leaves free when it reserves memory: 1/64 of the
+   machine's memory (at least 64 MiB) and of each cgroup limit (at least
+   16 MiB), for the kernel, the daemon, and the time between looking and
+   taking. Memory goes in chunks, each checked first.
+ */
+#define HP_MARGIN_SHIFT 6
+#define HP_MARGIN_MACHINE_MIN ((uint64_t)64 << 20)
+#define HP_MARGIN_CGROUP_MIN ((uint64_t)16 << 20)
+#define HP_RESERVE_CHUNK ((uint64_t)64 << 20)
+extern int hp_mem_fits (uint64_t) ;
+extern int hp_memcg_fits (uint64_t) ;
 
 extern int hp_conferr (stralloc *, char const *, char const *, char const *) ;
 extern void hp_poolconf_default (hp_poolconf *) ;
 extern int hp_poolconf_check (hp_poolconf const *, uint64_t, stralloc *) ;
 extern int hp_poolconf_read (hp_poolconf *, char const *, char const *, stralloc *) ;
 extern int hp_pooldir_read (genalloc *, char const *, stralloc *) ;
+extern int hp_dir_shared (struct stat const *, uid_t, char const **) ;
+extern int hp_poolconf_checkdir (hp_poolconf const *, uid_t, stralloc *) ;
 
 
 #endif

@@ -72,14 +72,42 @@
 
 
  /*
-   Between holdingpend and a helper (fd 1 of the helper): one byte a
-   message. The helper says r, s or x; holdingpend says g or e.
+   Between holdingpend and a helper (fd 1 of the helper). The first byte
+   says what a message is. The helper says r, s, l or x; holdingpend
+   says g or e. Older peers sent s and e alone: both forms are valid.
+   A helper sends s with its reason, and l, only when started with -R:
+   holdingpend says so when it reads them, and an older holdingpend,
+   still running while a newer helper is installed, gets what it knows.
  */
 
 #define HOLDINGPEN_HELPER_READY 'r'     /* reserved; the resource fd goes along unless ballast */
-#define HOLDINGPEN_HELPER_SHORT 's'     /* not reservable now, retrying with backoff */
 #define HOLDINGPEN_HELPER_FREED 'x'     /* ballast given back, answer to g */
 #define HOLDINGPEN_HELPER_GIVE 'g'      /* ballast: free the reservation, a claim is granted */
-#define HOLDINGPEN_HELPER_EMPTY 'e'     /* the lease ended: scrub, then reserve again */
+
+ /* s reason:string: not reservable now, retrying with backoff; s alone: reason unknown */
+#define HOLDINGPEN_HELPER_SHORT 's'
+#define HOLDINGPEN_HELPER_SHORT_REASON 1
+#define HOLDINGPEN_HELPER_REASON_MAX 15   /* a word of [a-z], without a terminating zero */
+#define HOLDINGPEN_SHORT_MEMAVAILABLE "memavailable"  /* MemAvailable would drop below the margin */
+#define HOLDINGPEN_SHORT_CGROUP "cgroup"              /* a memory cgroup limit would be reached */
+#define HOLDINGPEN_SHORT_HUGEPAGES "hugepages"        /* not enough free hugepages */
+#define HOLDINGPEN_SHORT_NOSPACE "nospace"            /* the filesystem is full (ENOSPC) */
+#define HOLDINGPEN_SHORT_QUOTA "quota"                /* over a disk quota (EDQUOT) */
+#define HOLDINGPEN_SHORT_NOMEM "nomem"                /* the kernel said ENOMEM */
+#define HOLDINGPEN_SHORT_BUSY "busy"                  /* EAGAIN or EBUSY */
+
+ /* e lease:u64: the lease ended, scrub, then reserve again; e alone: lease unknown (0) */
+#define HOLDINGPEN_HELPER_EMPTY 'e'
+#define HOLDINGPEN_HELPER_EMPTY_LEASE 1
+#define HOLDINGPEN_HELPER_EMPTY_LEN 9
+
+ /*
+   l lease:u64 bytes:u64: after lease ended, someone who kept a copy of
+   its file fd wrote bytes into it; the helper has freed them again.
+ */
+#define HOLDINGPEN_HELPER_LEAK 'l'
+#define HOLDINGPEN_HELPER_LEAK_LEASE 1
+#define HOLDINGPEN_HELPER_LEAK_BYTES 9
+#define HOLDINGPEN_HELPER_LEAK_LEN 17
 
 #endif
