@@ -30,7 +30,8 @@ for try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 ; do
   sleep 120 &
   p=$!
   if test "$p" = "$holder" ; then innocent=$p ; break ; fi
-  kill "$p" 2>/dev/null ; wait "$p" 2>/dev/null
+  # KILL: a TERM caught between fork and exec would run the test's own trap in the child
+  kill -KILL "$p" 2>/dev/null ; wait "$p" 2>/dev/null
 done
 test -n "$innocent" || skip_all "could not give pid $holder to another process (the machine forks too much)"
 hp_track "$innocent"

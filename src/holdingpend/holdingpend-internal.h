@@ -97,11 +97,15 @@ struct slot_s
   timer respawn ;
   pid_t pid ;
   int fd ;
+  uint64_t lease ;          /* the last lease granted on it, for the helper's leak reports */
+  char shortwhy[HOLDINGPEN_HELPER_REASON_MAX + 1] ;
   uint32_t id ;             /* number in its pool, for people */
   uint32_t index ;          /* in g.slots, for the trees */
   unsigned int state ;
   unsigned int deaths ;
   unsigned int xindex ;
+  unsigned int killed : 1 ;   /* its last helper died of SIGKILL: the OOM killer, maybe */
+  unsigned int watched : 1 ;  /* its quiet helper socket is in the epoll set */
   unsigned int isshort : 1 ;
   unsigned int settled : 1 ;
   unsigned int stale : 1 ;    /* made with an old configuration: remake when free */
@@ -117,12 +121,13 @@ extern void slot_remove (slot *) ;
 extern void slot_recycle (slot *) ;
 extern void slot_stop_helper (slot *) ;
 extern void slot_drop_fd (slot *) ;
-extern int slot_tell (slot *, char) ;
+extern int slot_tell (slot *, char const *, size_t) ;
 extern void slot_setstate (slot *, unsigned int) ;
 extern void slot_settle (slot *) ;
 extern slot *slot_of_index (uint32_t) ;
 extern void slot_reap (void) ;
 extern void slot_read (slot *) ;
+extern void slot_wake (slot *) ;
 extern void slot_write (slot *) ;
 extern void slot_collect (void) ;
 extern int slot_wantsio (slot const *) ;
@@ -158,6 +163,7 @@ struct pool_s
   uint32_t nextslotid ;
   unsigned int nslots[SLOT_GONE + 1] ;
   unsigned int nshort ;
+  uint64_t leaked ;   /* bytes written into ended leases' files, freed again by the helpers */
   unsigned int removed : 1 ;
 } ;
 
@@ -268,6 +274,7 @@ extern void lease_holder_gone (client *) ;
  /* holder.c */
 
 #define WATCH_PIDFD 0x80000000U   /* in an epoll event: the holder's pidfd, not its connection */
+#define WATCH_HELPER 0x40000000U  /* in an epoll event: a quiet helper's socket, by slot index */
 extern int holder_signal (int, int) ;
 
 
@@ -280,6 +287,8 @@ extern void status_request (client *, hp_request const *) ;
 
 extern void log_client (char const *, client const *, char const *, char const *) ;
 extern void log_slot (char const *, slot const *) ;
+extern void log_short_slot (slot const *) ;
+extern void log_leak (slot const *, uint64_t, uint64_t) ;
 extern void log_helper_death (slot const *, int, int) ;
 extern void log_lease (char const *, client const *) ;
 extern void log_kill (client const *, int, int, int) ;

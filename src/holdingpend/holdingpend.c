@@ -122,7 +122,13 @@ static void handle_leases (void)
   for (int i = 0 ; i < n ; i++)
   {
     uint32_t u = ev[i].data.u32 ;
-    client *c = CLIENT(u & ~WATCH_PIDFD) ;
+    client *c ;
+    if (u & WATCH_HELPER)
+    {
+      slot_wake(slot_of_index(u & ~WATCH_HELPER)) ;
+      continue ;
+    }
+    c = CLIENT(u & ~WATCH_PIDFD) ;
     if (u & WATCH_PIDFD) { if (c->pidwatched) lease_holder_gone(c) ; }
     else if (c->state == CLIENT_HOLDING && c->watched) client_read(c) ;
   }
@@ -260,7 +266,7 @@ static void start_pools (void)
   if (r <= 0)
   {
     if (!stralloc_0(&err)) strerr_diefu1sys(111, "read the pool directory") ;
-    if (r < 0) strerr_diefu1x(111, err.s) ;
+    if (r < 0) strerr_dief1x(111, err.s) ;
     strerr_dief1x(100, err.s) ;
   }
   stralloc_free(&err) ;

@@ -71,6 +71,7 @@ void lease_grant (client *c, slot *s)
   c->slot = s ;
   s->holder = c ;
   c->lease = ++g.nextlease ;
+  s->lease = c->lease ;
   clist_append(&s->pool->holders, c->index, offsetof(client, plink)) ;
   timer_cancel(&c->deadline) ;
   if (hp_kind_isfd(s->pool->conf.kind))
@@ -83,7 +84,7 @@ void lease_grant (client *c, slot *s)
   c->state = CLIENT_GRANTING ;
   slot_setstate(s, SLOT_GRANTING) ;
   client_settle(c) ;
-  if (!slot_tell(s, HOLDINGPEN_HELPER_GIVE))
+  if (!slot_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1))
   {
     strerr_warnwu1sys("tell a helper to free its ballast") ;
     slot_stop_helper(s) ;

@@ -154,13 +154,44 @@ void log_reload_refused (stralloc *err)
   }
 }
 
- /* at the readiness deadline, a pool whose slots are not all there */
+ /* a pool's short slots say why; "preparing" if none has said yet */
+static char const *short_reason (pool const *p)
+{
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+  {
+    slot const *s = SLOTS(p)[i] ;
+    if (s->isshort) return s->shortwhy[0] ? s->shortwhy : "short" ;
+  }
+  return "preparing" ;
+}
+
+/* at the readiness deadline, a pool whose slots are not all there */
 void log_short (pool const *p, unsigned int n)
 {
   if (!begin("ready-short")) return ;
   put_str("pool", p->conf.name) ;
   put_u64("short", n) ;
   put_u64("count", p->conf.count) ;
-  put_str("reason", p->nshort ? "short" : "preparing") ;
+  put_str("reason", short_reason(p)) ;
+  end() ;
+}
+
+void log_short_slot (slot const *s)
+{
+  if (!begin("helper-short")) return ;
+  put_str("pool", s->pool->conf.name) ;
+  put_u64("slot", s->id) ;
+  if (s->pid) put_u64("helper", s->pid) ;
+  if (s->shortwhy[0]) put_str("reason", s->shortwhy) ;
+  end() ;
+}
+
+void log_leak (slot const *s, uint64_t lease, uint64_t bytes)
+{
+  if (!begin("leak")) return ;
+  put_str("pool", s->pool->conf.name) ;
+  put_u64("slot", s->id) ;
+  put_u64("lease", lease) ;
+  put_u64("bytes", bytes) ;
   end() ;
 }

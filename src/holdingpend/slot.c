@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/epoll.h>
 
 #include <skalibs/types.h>
+#include <skalibs/uint64.h>
 #include <skalibs/alloc.h>
 #include <skalibs/error.h>
 #include <skalibs/strerr.h>
@@ -20,6 +22,7 @@
 #include "holdingpend-internal.h"
 
 #define RESPAWN_MAX_MS 30000
+#define RESPAWN_KILLED_MS 1000
 
  /*
    A slot is one resource and the helper process that owns it. holdingpend
@@ -121,9 +124,30 @@ slot *slot_new (pool *p)
   return 0 ;
 }
 
+static void unwatch (slot *s)
+{
+  if (!s->watched) return ;
+  epoll_ctl(g.epfd, EPOLL_CTL_DEL, s->helperfd, 0) ;
+  s->watched = 0 ;
+}
+
+ /*
+   A quiet helper may still speak (a file slot's helper reports writes
+   into an ended lease's file): its socket waits in the epoll set, which
+   costs the loop nothing until it does.
+*/
+static void watch (slot *s)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_HELPER | s->index } } ;
+  if (s->watched || s->helperfd < 0) return ;
+  if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, s->helperfd, &ev) < 0) strerr_warnwu1sys("add a helper to the epoll set") ;
+  else s->watched = 1 ;
+}
+
 static int talk (slot *s)
 {
   if (s->helper) return 1 ;
+  unwatch(s) ;
   s->helper = alloc(sizeof(unixconnection)) ;
   if (!s->helper) return 0 ;
   unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
@@ -150,11 +174,13 @@ static void hush (slot *s)
   if (!s->helper) return ;
   if (!unixmessage_sender_isempty(&s->helper->out) || !cbuffer_isempty(&s->helper->in.mainb)) return ;
   untalk(s) ;
+  watch(s) ;
 }
 
 static void close_helper_socket (slot *s)
 {
   if (s->helper) untalk(s) ;
+  unwatch(s) ;
   if (s->helperfd >= 0) fd_close(s->helperfd) ;
   s->helperfd = -1 ;
 }
@@ -186,6 +212,8 @@ static void schedule_respawn (slot *s)
     ms = 100U << (s->deaths > 10 ? 10 : s->deaths - 2) ;
     if (ms > RESPAWN_MAX_MS) ms = RESPAWN_MAX_MS ;
   }
+   /* killed by SIGKILL, likely the OOM killer: never straight back into the same squeeze */
+  if (s->killed && ms < RESPAWN_KILLED_MS) ms = RESPAWN_KILLED_MS ;
   tain_from_millisecs(&when, ms) ;
   tain_add_g(&when, &when) ;
   slot_setstate(s, SLOT_DOWN) ;
@@ -195,7 +223,7 @@ static void schedule_respawn (slot *s)
 void slot_spawn (slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
-  char const *argv[10] ;
+  char const *argv[11] ;
   char fmt[UINT64_FMT] ;
   unsigned int m = 0 ;
   int fd ;
@@ -203,6 +231,8 @@ void slot_spawn (slot *s)
   timer_cancel(&s->respawn) ;
   fmt[uint64_fmt(fmt, conf->size)] = 0 ;
   argv[m++] = g.helper ;
+   /* -R: this holdingpen understands short reasons and leak reports */
+  argv[m++] = "-R" ;
   if (conf->lock) argv[m++] = "-l" ;
   if (conf->dir[0]) { argv[m++] = "-D" ; argv[m++] = conf->dir ; }
   argv[m++] = "-p" ;
@@ -228,9 +258,9 @@ void slot_spawn (slot *s)
   log_slot("helper-spawn", s) ;
 }
 
-int slot_tell (slot *s, char c)
+int slot_tell (slot *s, char const *msg, size_t len)
 {
-  unixmessage m = { .s = &c, .len = 1, .fds = 0, .nfds = 0 } ;
+  unixmessage m = { .s = (char *)msg, .len = len, .fds = 0, .nfds = 0 } ;
   if (s->helperfd < 0 || !talk(s)) return 0 ;
   if (!unixmessage_put(&s->helper->out, &m)) return 0 ;
   if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
@@ -267,12 +297,14 @@ void slot_recycle (slot *s)
     return ;
   }
   slot_setstate(s, SLOT_SCRUBBING) ;
-  if (!slot_tell(s, HOLDINGPEN_HELPER_EMPTY))
   {
-    strerr_warnwu1sys("tell a helper to scrub") ;
-    slot_stop_helper(s) ;
-    slot_spawn(s) ;
+    char msg[HOLDINGPEN_HELPER_EMPTY_LEN] = { HOLDINGPEN_HELPER_EMPTY } ;
+    uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
+    if (slot_tell(s, msg, sizeof(msg))) return ;
   }
+  strerr_warnwu1sys("tell a helper to scrub") ;
+  slot_stop_helper(s) ;
+  slot_spawn(s) ;
 }
 
  /* A helper gone in the middle of a ballast grant holds no ballast: the grant goes on. */
@@ -287,6 +319,7 @@ static void helper_died (slot *s, int wstat)
   int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
   close_helper_socket(s) ;
   log_helper_death(s, failed, wstat) ;
+  s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
   if (!failed) g.count.helpercrashes++ ;
   s->pid = 0 ;
   s->deaths++ ;
@@ -346,10 +379,39 @@ static void protocol_error (slot *s)
   schedule_respawn(s) ;
 }
 
+static int reason_valid (char const *s, size_t len)
+{
+  if (!len || len > HOLDINGPEN_HELPER_REASON_MAX) return 0 ;
+  for (size_t i = 0 ; i < len ; i++) if (s[i] < 'a' || s[i] > 'z') return 0 ;
+  return 1 ;
+}
+
+ /* l lease bytes: someone wrote into an ended lease's file; the helper freed it again */
+static int leak_report (slot *s, unixmessage const *m)
+{
+  uint64_t lease, bytes ;
+  if (m->len != HOLDINGPEN_HELPER_LEAK_LEN || m->nfds) return 0 ;
+  uint64_unpack_big(m->s + HOLDINGPEN_HELPER_LEAK_LEASE, &lease) ;
+  uint64_unpack_big(m->s + HOLDINGPEN_HELPER_LEAK_BYTES, &bytes) ;
+  s->pool->leaked += bytes ;
+  log_leak(s, lease, bytes) ;
+  return 1 ;
+}
+
 static int helper_message (slot *s, unixmessage const *m)
 {
   char c = m->len == 1 ? m->s[0] : 0 ;
   int preparing = s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING ;
+  if (m->len > 1 && m->s[0] == HOLDINGPEN_HELPER_SHORT && preparing && !m->nfds
+   && reason_valid(m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON))
+  {
+    memcpy(s->shortwhy, m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON) ;
+    s->shortwhy[m->len - HOLDINGPEN_HELPER_SHORT_REASON] = 0 ;
+    setshort(s, 1) ;
+    log_short_slot(s) ;
+    return 1 ;
+  }
+  if (m->len && m->s[0] == HOLDINGPEN_HELPER_LEAK) return leak_report(s, m) ;
   if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) ? 1U : 0U))
   {
     s->fd = m->nfds ? m->fds[0] : -1 ;
@@ -364,8 +426,9 @@ static int helper_message (slot *s, unixmessage const *m)
   }
   if (c == HOLDINGPEN_HELPER_SHORT && !m->nfds && preparing)
   {
+    s->shortwhy[0] = 0 ;
     setshort(s, 1) ;
-    log_slot("helper-short", s) ;
+    log_short_slot(s) ;
     return 1 ;
   }
   if (c == HOLDINGPEN_HELPER_FREED && !m->nfds && s->state == SLOT_GRANTING)
@@ -399,6 +462,14 @@ void slot_read (slot *s)
     if (!helper_message(s, &m)) { protocol_error(s) ; return ; }
   }
   if (s->state != SLOT_PREPARING && s->state != SLOT_SCRUBBING && s->state != SLOT_GRANTING) hush(s) ;
+}
+
+ /* A quiet helper spoke: hear it out, then it goes quiet again. */
+void slot_wake (slot *s)
+{
+  if (s->helperfd < 0 || s->state == SLOT_GONE) return ;
+  if (!talk(s)) { strerr_warnwu1sys("allocate a helper connection") ; return ; }
+  slot_read(s) ;
 }
 
 void slot_write (slot *s)

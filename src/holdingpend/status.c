@@ -43,7 +43,9 @@ static int status_pool (stralloc *sa, pool const *p)
    && cat_u64(sa, "expire", p->conf.expire)
    && cat_u64(sa, "ifelapsed", p->conf.ifelapsed)
    && cat_u64(sa, "maxperuid", p->conf.maxperuid)
-   && stralloc_cats(sa, p->removed ? " removed=1\n" : " removed=0\n") ;
+   && stralloc_cats(sa, p->removed ? " removed=1" : " removed=0")
+   && cat_u64(sa, "leaked", p->leaked)
+   && stralloc_catb(sa, "\n", 1) ;
 }
 
 static int status_lease (stralloc *sa, client const *c)
