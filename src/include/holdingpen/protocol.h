@@ -110,4 +110,13 @@
 #define HOLDINGPEN_HELPER_LEAK_BYTES 9
 #define HOLDINGPEN_HELPER_LEAK_LEN 17
 
+ /*
+   Leases that outlive the broker (holdingpend -f): a helper started with
+   -A waits for one of these before it reserves anything, and a helper
+   started with -P sends its resource fd with r for every kind, ballast
+   included, so that holdingpend can keep it in the fd holder.
+*/
+#define HOLDINGPEN_HELPER_ADOPT 'a'       /* a + fd: the slot's resource, kept across a restart: check it, then answer r with it */
+#define HOLDINGPEN_HELPER_ADOPT_HELD 'h'  /* h + fd: the resource of a slot still held: keep it, answer nothing, scrub it at e */
+
 #endif
