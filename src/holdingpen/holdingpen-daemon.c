@@ -18,7 +18,7 @@
 #include <holdingpen/config.h>
 #include "hppool.h"
 
-#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -C maxperuid ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -m perms ] path"
+#define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -C maxperuid ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -f fdholder [ -F keepsecs ] ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -32,7 +32,7 @@ struct argbuf_s
 {
   char const *argv[48] ;
   unsigned int m ;
-  char fmt[UINT_FMT * 10 + GID_FMT * NGROUPS_MAX] ;
+  char fmt[UINT_FMT * 12 + GID_FMT * NGROUPS_MAX] ;
   size_t pos ;
 } ;
 
@@ -125,13 +125,14 @@ int main (int argc, char const *const *argv, char const *const *envp)
   unsigned int backlog = (unsigned int)-1 ;
   gid_t gids[NGROUPS_MAX] ;
   size_t gidn = (size_t)-1 ;
-  char const *rulesdir = 0, *rulesfile = 0, *pooldir = 0, *helper = 0 ;
+  char const *rulesdir = 0, *rulesfile = 0, *pooldir = 0, *helper = 0, *fdholder = 0 ;
+  unsigned int keepsecs = 0 ;
   PROG = "holdingpen-daemon" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:dD1r:c:C:b:G:g:u:Ut:T:i:x:p:H:m:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:dD1r:c:C:b:G:g:u:Ut:T:i:x:p:H:m:f:F:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -153,6 +154,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'x' : rulesfile = l.arg ; rulesdir = 0 ; break ;
         case 'p' : pooldir = l.arg ; break ;
         case 'H' : helper = l.arg ; break ;
+        case 'f' : fdholder = l.arg ; break ;
+        case 'F' : if (!uint0_scan(l.arg, &keepsecs) || !keepsecs) dieusage() ; break ;
         case 'm' : if (!uint0_oscan(l.arg, &perms) || perms > 0777) dieusage() ; break ;
         default : dieusage() ;
       }
@@ -201,6 +204,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
   else if (rulesfile) { add(&a, "-x") ; add(&a, rulesfile) ; }
   if (pooldir) { add(&a, "-p") ; add(&a, pooldir) ; }
   if (helper) { add(&a, "-H") ; add(&a, helper) ; }
+  if (fdholder) { add(&a, "-f") ; add(&a, fdholder) ; }
+  if (keepsecs) add_uint(&a, "-F", keepsecs) ;
   add(&a, 0) ;
   xexec_ae(a.argv[0], a.argv, envp) ;
 }

@@ -364,6 +364,30 @@ void client_new (int fd)
   client_settle(c) ;
 }
 
+ /* A lease's connection kept across a restart: a client with nothing to say, not yet holding. */
+client *client_restore (int fd)
+{
+  uint32_t i = genset_new(&g.clientset) ;
+  client *c ;
+  if (i >= g.maxconn) return 0 ;
+  c = CLIENT(i) ;
+  memset(c, 0, sizeof(client)) ;
+  if (ndelay_on(fd) < 0 || coe(fd) < 0)
+  {
+    genset_delete(&g.clientset, i) ;
+    return 0 ;
+  }
+  unixmessage_sender_init(&c->out, fd) ;
+  c->fd = fd ;
+  c->index = i ;
+  c->deadline.id = i ;
+  c->alink.prev = c->alink.next = c->plink.prev = c->plink.next = CLIENT_NONE ;
+  c->pidfd = -1 ;
+  c->state = CLIENT_REQUEST ;
+  g.nclients++ ;
+  return c ;
+}
+
 void client_accept (void)
 {
   while (g.nclients < g.maxconn)

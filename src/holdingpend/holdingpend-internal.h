@@ -52,6 +52,7 @@ struct timer_s
   unsigned int armed : 1 ;
 } ;
 #define TIMER_SLOT 0x80000000U
+#define TIMER_KEEP 0x7fffffffU   /* the refresh of what the fd holder keeps */
 
 extern void timer_init (void) ;
 extern void timer_set (timer *, tain const *) ;
@@ -98,6 +99,7 @@ struct slot_s
   pid_t pid ;
   int fd ;
   uint64_t lease ;          /* the last lease granted on it, for the helper's leak reports */
+  int adopt ;               /* a resource kept across a restart, for its next helper; -1 */
   char shortwhy[HOLDINGPEN_HELPER_REASON_MAX + 1] ;
   uint32_t id ;             /* number in its pool, for people */
   uint32_t index ;          /* in g.slots, for the trees */
@@ -106,6 +108,7 @@ struct slot_s
   unsigned int xindex ;
   unsigned int killed : 1 ;   /* its last helper died of SIGKILL: the OOM killer, maybe */
   unsigned int watched : 1 ;  /* its quiet helper socket is in the epoll set */
+  unsigned int kept : 1 ;     /* its resource is in the fd holder */
   unsigned int isshort : 1 ;
   unsigned int settled : 1 ;
   unsigned int stale : 1 ;    /* made with an old configuration: remake when free */
@@ -209,6 +212,9 @@ struct client_s
   tain expire ;
   uint64_t lease ;
   uint64_t seq ;
+  uint64_t killwall ;        /* when the careful kill started, system clock; 0 if it has not */
+  uint64_t sincewall ;       /* the lease's start and expiry, system clock, as kept (0: never) */
+  uint64_t expirewall ;
   uid_t uid ;
   gid_t gid ;
   pid_t pid ;
@@ -222,6 +228,7 @@ struct client_s
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
   unsigned int pidwatched : 1 ; /* its holder's pidfd too, during a careful kill */
   unsigned int counted : 1 ;   /* in g.connperuid */
+  unsigned int kept : 1 ;      /* the lease is in the fd holder */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
 } ;
@@ -232,6 +239,7 @@ struct client_s
 extern void client_init (void) ;
 extern void client_accept (void) ;
 extern void client_new (int) ;
+extern client *client_restore (int) ;
 extern void client_close (client *) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
@@ -269,6 +277,19 @@ extern void lease_end (client *, char const *) ;
 extern void lease_revoke (client *, hp_request const *) ;
 extern void lease_timer (client *) ;
 extern void lease_holder_gone (client *) ;
+extern void lease_restore (client *, slot *, uint64_t, uint64_t, uint64_t) ;
+
+
+ /* keep.c */
+
+extern void keep_init (void) ;
+extern void keep_restore (void) ;
+extern void keep_refresh (void) ;
+extern void keep_slot (slot *) ;
+extern void keep_slot_drop (slot *) ;
+extern void keep_lease (client *) ;
+extern void keep_lease_drop (client *) ;
+extern void keep_lease_kill (client *) ;
 
 
  /* holder.c */
@@ -296,6 +317,7 @@ extern void log_wait (client const *) ;
 extern void log_count (char const *, char const *, uint64_t) ;
 extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
+extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short (pool const *, unsigned int) ;
 
 
@@ -337,6 +359,9 @@ struct global_s
   avltree timers ;
   avltree helpers ;          /* slot index by helper pid */
   genalloc connperuid ;      /* uidcount: connections per uid */
+  char const *keeppath ;     /* -f: the fd holder that keeps leases and resources across restarts */
+  unsigned int keepsecs ;    /* -F: how long they are kept without a holdingpend */
+  timer keeptimer ;
   unsigned int maxperuid ;
   unsigned int reserve ;     /* the last connections, for clients with the admin right */
   genalloc x ;               /* iopause_fd */

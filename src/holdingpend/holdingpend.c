@@ -28,13 +28,14 @@
 #include <holdingpen/config.h>
 #include "holdingpend-internal.h"
 
-#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -r readytimeout ] [ -c maxconn ] [ -C maxperuid ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ]"
+#define USAGE "holdingpend [ -v verbosity ] [ -1 | -d notif ] [ -r readytimeout ] [ -c maxconn ] [ -C maxperuid ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -f fdholder [ -F keepsecs ] ]"
 #define dieusage() strerr_dieusage(100, USAGE)
 
 #define MAXCONN_DEFAULT 256
 #define MAXCONN_MAX 4096
 #define MAXPERUID_DEFAULT 16
 #define RESERVE_ADMIN 8
+#define KEEPSECS_DEFAULT 300
 #define X_SELFPIPE 0
 #define X_LISTEN 1
 #define X_LEASES 2
@@ -64,6 +65,8 @@ struct global_s g =
   .xwho = GENALLOC_ZERO,
   .maxconn = MAXCONN_DEFAULT,
   .maxperuid = MAXPERUID_DEFAULT,
+  .keeppath = 0,
+  .keepsecs = KEEPSECS_DEFAULT,
   .connperuid = GENALLOC_ZERO,
   .verbosity = 1,
   .notif = -1,
@@ -106,7 +109,8 @@ static void handle_timers (void)
   uint32_t id ;
   while (timer_due(&id))
   {
-    if (id & TIMER_SLOT)
+    if (id == TIMER_KEEP) keep_refresh() ;
+    else if (id & TIMER_SLOT)
     {
       slot *s = slot_of_index(id & ~TIMER_SLOT) ;
       if (s->state == SLOT_DOWN) slot_spawn(s) ;
@@ -321,7 +325,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "v:1d:r:c:C:t:T:i:x:p:H:", &l) ;
+      int opt = subgetopt_r(argc, argv, "v:1d:r:c:C:t:T:i:x:p:H:f:F:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -337,6 +341,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
         case 'x' : g.rules = l.arg ; g.rulestype = 2 ; break ;
         case 'p' : g.pooldir = l.arg ; pooldir_given = 1 ; break ;
         case 'H' : g.helper = l.arg ; break ;
+        case 'f' : g.keeppath = l.arg ; break ;
+        case 'F' : if (!uint0_scan(l.arg, &g.keepsecs) || !g.keepsecs) dieusage() ; break ;
         default : dieusage() ;
       }
     }
@@ -365,6 +371,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
   start_loop() ;
   start_pools() ;
   log_start(g.pooldir) ;
+  keep_init() ;
+  keep_restore() ;
   pools_start() ;
 
   for (;;)

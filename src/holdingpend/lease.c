@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -29,6 +30,9 @@ static void start (client *c, slot *s)
   slot_setstate(s, SLOT_HELD) ;
   tain_copynow(&c->since) ;
   c->killstep = 0 ;
+  c->killwall = 0 ;
+  c->sincewall = (uint64_t)time(0) ;
+  c->expirewall = p->conf.expire ? c->sincewall + p->conf.expire : 0 ;
   if (p->conf.expire)
   {
     tain_addsec_g(&c->expire, p->conf.expire) ;
@@ -57,12 +61,15 @@ void lease_answer (client *c, slot *s)
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
   s->fd = -1 ;
+   /* a ballast's fd is only ever kept, never handed out */
+  if (fd >= 0 && !hp_kind_isfd(conf->kind)) { fd_close(fd) ; fd = -1 ; }
+  start(c, s) ;
+  keep_lease(c) ;
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
   {
     if (fd >= 0) fd_close(fd) ;
     strerr_warnwu1sys("answer a claim") ;
   }
-  start(c, s) ;
   client_settle(c) ;
 }
 
@@ -96,6 +103,8 @@ void lease_end (client *c, char const *event)
 {
   slot *s = c->slot ;
   log_lease(event, c) ;
+  keep_lease_drop(c) ;
+  keep_slot_drop(s) ;
   client_close(c) ;
   slot_recycle(s) ;
 }
@@ -132,6 +141,7 @@ static void kill_start (client *c, char const *event)
   log_lease(event, c) ;
    /* the holder's death ends the lease at once, even if a child still has the connection */
   if (c->pidfd >= 0 && !c->pidwatched && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
+  keep_lease_kill(c) ;
   kill_step(c) ;
 }
 
@@ -181,4 +191,55 @@ void lease_revoke (client *c, hp_request const *req)
   }
   if (!target->killstep) g.count.revoked++ ;
   kill_start(target, "revoke") ;
+}
+
+ /* A system clock time in seconds, as a deadline of ours. */
+static void tain_of_wall (tain *t, uint64_t wall)
+{
+  uint64_t now = (uint64_t)time(0) ;
+  if (wall >= now) tain_addsec_g(t, (int)(wall - now > 0x7fffffff ? 0x7fffffff : wall - now)) ;
+  else
+  {
+    tain d ;
+    tain_uint(&d, (unsigned int)(now - wall > 0x7fffffff ? 0x7fffffff : now - wall)) ;
+    tain_sub(t, &STAMP, &d) ;
+  }
+}
+
+ /*
+   A lease a previous holdingpend kept: held again, with its id, holder,
+   age and expiry; a careful kill under way goes on from the step its
+   time has reached.
+*/
+void lease_restore (client *c, slot *s, uint64_t since, uint64_t expire, uint64_t killwall)
+{
+  pool *p = s->pool ;
+  c->slot = s ;
+  c->pool = p ;
+  s->holder = c ;
+  s->lease = c->lease ;
+  pool_join(p, c->uid) ;
+  clist_append(&p->holders, c->index, offsetof(client, plink)) ;
+  slot_setstate(s, SLOT_HELD) ;
+  slot_settle(s) ;
+  c->state = CLIENT_HOLDING ;
+  c->sincewall = since ;
+  c->expirewall = expire ;
+  tain_of_wall(&c->since, since) ;
+  if (expire) tain_of_wall(&c->expire, expire) ;
+  else c->expire = tain_infinite ;
+  if (killwall)
+  {
+    struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_PIDFD | c->index } } ;
+    uint64_t k = p->conf.killdelay ? p->conf.killdelay : 1 ;
+    uint64_t steps = ((uint64_t)time(0) - killwall) / k + 1 ;
+    tain next ;
+    c->killwall = killwall ;
+    c->killstep = steps > 4 ? 4 : (unsigned int)steps ;
+    tain_of_wall(&next, killwall + c->killstep * k) ;
+    timer_set(&c->deadline, &next) ;
+    if (c->pidfd >= 0 && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
+  }
+  else if (expire) timer_set(&c->deadline, &c->expire) ;
+  client_settle(c) ;
 }

@@ -195,3 +195,13 @@ void log_leak (slot const *s, uint64_t lease, uint64_t bytes)
   put_u64("bytes", bytes) ;
   end() ;
 }
+
+ /* what a previous holdingpend kept, taken back */
+void log_restore (unsigned int leases, unsigned int slots, unsigned int dropped)
+{
+  if (!begin("restore")) return ;
+  put_u64("leases", leases) ;
+  put_u64("slots", slots) ;
+  put_u64("dropped", dropped) ;
+  end() ;
+}

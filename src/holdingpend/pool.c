@@ -185,7 +185,7 @@ void pools_start (void)
     for (size_t j = 0 ; j < NSLOTS(p) ; j++)
     {
       slot *s = SLOTS(p)[j] ;
-      if (s->state == SLOT_DOWN && !s->pid && !s->respawn.armed) slot_spawn(s) ;
+      if (!s->pid && ((s->state == SLOT_DOWN && !s->respawn.armed) || s->adopt >= 0)) slot_spawn(s) ;
     }
   }
 }

@@ -110,6 +110,7 @@ slot *slot_new (pool *p)
   *(slot **)gensetdyn_p(&g.slots, i) = s ;
   if (!genalloc_append(slot *, &p->slots, &s)) { gensetdyn_delete(&g.slots, i) ; goto err ; }
   s->helperfd = -1 ;
+  s->adopt = -1 ;
   s->pool = p ;
   s->fd = -1 ;
   s->id = p->nextslotid++ ;
@@ -201,6 +202,27 @@ void slot_drop_fd (slot *s)
 {
   if (s->fd >= 0) fd_close(s->fd) ;
   s->fd = -1 ;
+  keep_slot_drop(s) ;
+}
+
+ /*
+   A resource kept across a restart goes to the slot's new helper: a
+   ready one it checks and hands back with r, a held one it keeps for the
+   scrub at the lease's end. Our copy goes with the message.
+*/
+static int hand_over (slot *s)
+{
+  char cmd = s->holder ? HOLDINGPEN_HELPER_ADOPT_HELD : HOLDINGPEN_HELPER_ADOPT ;
+  int fd = s->adopt ;
+  unixmessage m = { .s = &cmd, .len = 1, .fds = &fd, .nfds = 1 } ;
+  s->adopt = -1 ;
+  if (!unixmessage_put_and_close(&s->helper->out, &m, unixmessage_bits_closeall))
+  {
+    fd_close(fd) ;
+    return 0 ;
+  }
+  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
+  return 1 ;
 }
 
 static void schedule_respawn (slot *s)
@@ -223,7 +245,7 @@ static void schedule_respawn (slot *s)
 void slot_spawn (slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
-  char const *argv[11] ;
+  char const *argv[13] ;
   char fmt[UINT64_FMT] ;
   unsigned int m = 0 ;
   int fd ;
@@ -233,6 +255,9 @@ void slot_spawn (slot *s)
   argv[m++] = g.helper ;
    /* -R: this holdingpen understands short reasons and leak reports */
   argv[m++] = "-R" ;
+   /* -P: its resource comes with r whatever the kind, to be kept; -A: it takes one over */
+  if (g.keeppath) argv[m++] = "-P" ;
+  if (s->adopt >= 0) argv[m++] = "-A" ;
   if (conf->lock) argv[m++] = "-l" ;
   if (conf->dir[0]) { argv[m++] = "-D" ; argv[m++] = conf->dir ; }
   argv[m++] = "-p" ;
@@ -253,9 +278,12 @@ void slot_spawn (slot *s)
   s->pid = pid ;
   if (!avltree_insert(&g.helpers, s->index)) strerr_diefu1sys(111, "record a helper") ;
   if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
-  slot_setstate(s, SLOT_PREPARING) ;
   s->stale = 0 ;
   log_slot("helper-spawn", s) ;
+  if (s->adopt >= 0 && !hand_over(s)) strerr_warnwu1sys("hand a kept resource to a helper") ;
+   /* a held slot's new helper has nothing to say until the lease ends */
+  if (s->state == SLOT_HELD) hush(s) ;
+  else slot_setstate(s, SLOT_PREPARING) ;
 }
 
 int slot_tell (slot *s, char const *msg, size_t len)
@@ -412,9 +440,10 @@ static int helper_message (slot *s, unixmessage const *m)
     return 1 ;
   }
   if (m->len && m->s[0] == HOLDINGPEN_HELPER_LEAK) return leak_report(s, m) ;
-  if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) ? 1U : 0U))
+  if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) || g.keeppath ? 1U : 0U))
   {
     s->fd = m->nfds ? m->fds[0] : -1 ;
+    keep_slot(s) ;
     s->deaths = 0 ;
     setshort(s, 0) ;
     slot_settle(s) ;

@@ -18,6 +18,7 @@
 static void *timer_dtok (uint32_t d, void *aux)
 {
   (void)aux ;
+  if (d == TIMER_KEEP) return &g.keeptimer ;
   if (d & TIMER_SLOT) return &slot_of_index(d & ~TIMER_SLOT)->respawn ;
   return &CLIENT(d)->deadline ;
 }

@@ -1,0 +1,369 @@
+/* ISC license. */
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <sys/epoll.h>
+
+#include <skalibs/types.h>
+#include <skalibs/strerr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/tai.h>
+
+#include <s6/fdholder.h>
+
+#include "holdingpend-internal.h"
+
+ /*
+   Leases and reservations that outlive the broker (-f): every slot's
+   resource fd, every lease's connection and its holder's pidfd are kept
+   in an s6-fdholderd, under an identifier that carries what a new
+   holdingpend needs to take them back. A resource is kept from the
+   moment its helper has it ready until the lease that held it has ended;
+   a lease from before its answer leaves until it ends. Each is kept with
+   an expiry, refreshed while holdingpend runs: a broker stopped for good
+   leaves nothing held for longer than that.
+
+     holdingpen/slot/POOL/SLOT/KIND/SIZE/LOCK/DIRHASH     the resource
+     holdingpen/lease/LEASE/POOL/SLOT/UID/GID/PID/SINCE/EXPIRE/KILL
+                                                          the connection
+     holdingpen/pidfd/LEASE                               the holder
+
+   Times are seconds of the system clock (0: never, not started), so that
+   they mean the same thing to the next holdingpend.
+*/
+
+#define KEEP_TIMEOUT_MS 2000
+#define ID_SLOT "holdingpen/slot/"
+#define ID_LEASE "holdingpen/lease/"
+#define ID_PIDFD "holdingpen/pidfd/"
+
+static s6_fdholder_t keeper = S6_FDHOLDER_ZERO ;
+static int connected = 0 ;
+
+static void deadline (tain *d)
+{
+  tain t ;
+  tain_from_millisecs(&t, KEEP_TIMEOUT_MS) ;
+  tain_add_g(d, &t) ;
+}
+
+static void disconnect (void)
+{
+  if (!connected) return ;
+  s6_fdholder_end(&keeper) ;
+  connected = 0 ;
+}
+
+ /* The fd holder may have been restarted under us: reconnect when needed, never die of it. */
+static int connect_keeper (void)
+{
+  tain d ;
+  if (connected) return 1 ;
+  deadline(&d) ;
+  keeper = (s6_fdholder_t)S6_FDHOLDER_ZERO ;
+  if (!s6_fdholder_start_g(&keeper, g.keeppath, &d))
+  {
+    strerr_warnwu2sys("connect to the fd holder at ", g.keeppath) ;
+    return 0 ;
+  }
+  connected = 1 ;
+  return 1 ;
+}
+
+static uint32_t dirhash (char const *s)
+{
+  uint32_t h = 2166136261U ;
+  for (; *s ; s++) h = (h ^ (unsigned char)*s) * 16777619U ;
+  return h ;
+}
+
+static size_t catu (char *s, uint64_t u)
+{
+  size_t n = uint64_fmt(s + 1, u) ;
+  s[0] = '/' ;
+  return n + 1 ;
+}
+
+static void slot_id (char *id, slot const *s)
+{
+  hp_poolconf const *c = &s->pool->conf ;
+  size_t n = strlen(ID_SLOT) ;
+  size_t l = strlen(c->name) ;
+  memcpy(id, ID_SLOT, n) ;
+  memcpy(id + n, c->name, l) ; n += l ;
+  n += catu(id + n, s->id) ;
+  n += catu(id + n, c->kind) ;
+  n += catu(id + n, c->size) ;
+  n += catu(id + n, c->lock) ;
+  n += catu(id + n, dirhash(c->dir)) ;
+  id[n] = 0 ;
+}
+
+static void lease_id (char *id, client const *c)
+{
+  size_t n = strlen(ID_LEASE) ;
+  size_t l = strlen(c->pool->conf.name) ;
+  memcpy(id, ID_LEASE, n) ;
+  n += uint64_fmt(id + n, c->lease) ;
+  id[n++] = '/' ;
+  memcpy(id + n, c->pool->conf.name, l) ; n += l ;
+  n += catu(id + n, c->slot->id) ;
+  n += catu(id + n, c->uid) ;
+  n += catu(id + n, c->gid) ;
+  n += catu(id + n, (uint64_t)c->pid) ;
+  n += catu(id + n, c->sincewall) ;
+  n += catu(id + n, c->expirewall) ;
+  n += catu(id + n, c->killwall) ;
+  id[n] = 0 ;
+}
+
+static void pidfd_id (char *id, uint64_t lease)
+{
+  size_t n = strlen(ID_PIDFD) ;
+  memcpy(id, ID_PIDFD, n) ;
+  id[n + uint64_fmt(id + n, lease)] = 0 ;
+}
+
+static int store (int fd, char const *id)
+{
+  tain d, limit ;
+  if (!connect_keeper()) return 0 ;
+  deadline(&d) ;
+  tain_addsec_g(&limit, g.keepsecs) ;
+  if (!s6_fdholder_store_g(&keeper, fd, id, &limit, &d))
+  {
+    strerr_warnwu2sys("keep in the fd holder: ", id) ;
+    if (errno != EBUSY) disconnect() ;
+    return 0 ;
+  }
+  return 1 ;
+}
+
+static void drop (char const *id)
+{
+  tain d ;
+  if (!connect_keeper()) return ;
+  deadline(&d) ;
+  if (!s6_fdholder_delete_g(&keeper, id, &d) && errno != ENOENT)
+  {
+    strerr_warnwu2sys("remove from the fd holder: ", id) ;
+    disconnect() ;
+  }
+}
+
+void keep_slot (slot *s)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  if (!g.keeppath || s->fd < 0) return ;
+  slot_id(id, s) ;
+  if (s->kept) drop(id) ;
+  s->kept = store(s->fd, id) ;
+}
+
+void keep_slot_drop (slot *s)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  if (!s->kept) return ;
+  slot_id(id, s) ;
+  drop(id) ;
+  s->kept = 0 ;
+}
+
+ /* Before the answer leaves: a lease the next holdingpend would not know could be granted twice. */
+void keep_lease (client *c)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  if (!g.keeppath) return ;
+  lease_id(id, c) ;
+  c->kept = store(client_fd(c), id) ;
+  if (c->kept && c->pidfd >= 0)
+  {
+    pidfd_id(id, c->lease) ;
+    store(c->pidfd, id) ;
+  }
+}
+
+static void drop_lease_records (client const *c)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  lease_id(id, c) ;
+  drop(id) ;
+  if (c->pidfd < 0) return ;
+  pidfd_id(id, c->lease) ;
+  drop(id) ;
+}
+
+void keep_lease_drop (client *c)
+{
+  if (!c->kept) return ;
+  drop_lease_records(c) ;
+  c->kept = 0 ;
+}
+
+ /* The careful kill started: the next holdingpend must go on with it. */
+void keep_lease_kill (client *c)
+{
+  if (!c->kept) return ;
+  drop_lease_records(c) ;
+  c->killwall = (uint64_t)time(0) ;
+  keep_lease(c) ;
+}
+
+ /* Every kept fd is stored again with a new expiry, well before the old one. */
+void keep_refresh (void)
+{
+  tain next ;
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++) if (SLOTS(p)[j]->kept) keep_slot(SLOTS(p)[j]) ;
+    for (uint32_t k = p->holders.head ; k != CLIENT_NONE ; k = CLIENT(k)->plink.next)
+    {
+      client *c = CLIENT(k) ;
+      if (!c->kept) continue ;
+      drop_lease_records(c) ;
+      keep_lease(c) ;
+    }
+  }
+  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
+  timer_set(&g.keeptimer, &next) ;
+}
+
+
+ /* Taking back what a previous holdingpend kept */
+
+static int scan_fields (char const *s, uint64_t *v, unsigned int n)
+{
+  for (unsigned int i = 0 ; i < n ; i++)
+  {
+    size_t l = uint64_scan(s, v + i) ;
+    if (!l) return 0 ;
+    s += l ;
+    if (i + 1 < n) { if (*s != '/') return 0 ; s++ ; }
+  }
+  return !*s ;
+}
+
+ /* "POOL/rest": the pool, and where the rest starts */
+static pool *scan_pool (char const *s, char const **rest)
+{
+  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
+  char const *slash = strchr(s, '/') ;
+  if (!slash || slash == s || (size_t)(slash - s) > HOLDINGPEN_POOLNAME_MAX) return 0 ;
+  memcpy(name, s, slash - s) ;
+  name[slash - s] = 0 ;
+  *rest = slash + 1 ;
+  return pool_find(name) ;
+}
+
+static slot *slot_numbered (pool *p, uint64_t id)
+{
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+    if (SLOTS(p)[i]->id == id && SLOTS(p)[i]->state != SLOT_GONE) return SLOTS(p)[i] ;
+  return 0 ;
+}
+
+static int take_slot (s6_fdholder_fd_t const *e)
+{
+  char const *rest ;
+  uint64_t v[5] ;
+  pool *p = scan_pool(e->id + strlen(ID_SLOT), &rest) ;
+  slot *s ;
+  if (!p || p->removed || !scan_fields(rest, v, 5)) return 0 ;
+  s = slot_numbered(p, v[0]) ;
+   /* only the same resource is taken back: anything else is reserved anew */
+  if (!s || s->retire || s->adopt >= 0 || v[1] != p->conf.kind || v[2] != p->conf.size
+   || v[3] != p->conf.lock || v[4] != dirhash(p->conf.dir)) return 0 ;
+  s->adopt = e->fd ;
+  s->kept = 1 ;
+  return 1 ;
+}
+
+static void take_pidfds (genalloc const *dump, client *c)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  s6_fdholder_fd_t const *e = genalloc_s(s6_fdholder_fd_t, dump) ;
+  size_t n = genalloc_len(s6_fdholder_fd_t, dump) ;
+  pidfd_id(id, c->lease) ;
+  for (size_t i = 0 ; i < n ; i++)
+    if (e[i].fd >= 0 && !strcmp(e[i].id, id)) { c->pidfd = e[i].fd ; ((s6_fdholder_fd_t *)e)[i].fd = -1 ; return ; }
+}
+
+static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
+{
+  char const *rest ;
+  uint64_t lease, v[8] ;
+  size_t l = uint64_scan(e->id + strlen(ID_LEASE), &lease) ;
+  pool *p ;
+  slot *s ;
+  client *c ;
+  if (!l || e->id[strlen(ID_LEASE) + l] != '/') return 0 ;
+  p = scan_pool(e->id + strlen(ID_LEASE) + l + 1, &rest) ;
+  if (!p || !scan_fields(rest, v, 8)) return 0 ;
+  s = slot_numbered(p, v[0]) ;
+  if (!s || s->holder) return 0 ;
+  c = client_restore(e->fd) ;
+  if (!c) return 0 ;
+  c->lease = lease ;
+  c->uid = (uid_t)v[1] ;
+  c->gid = (gid_t)v[2] ;
+  c->pid = (pid_t)v[3] ;
+  c->kept = 1 ;
+  take_pidfds(dump, c) ;
+  if (lease > g.nextlease) g.nextlease = lease ;
+  lease_restore(c, s, v[4], v[5], v[6]) ;
+  return 1 ;
+}
+
+ /* After the pools are configured, before any helper starts. */
+void keep_restore (void)
+{
+  genalloc dump = GENALLOC_ZERO ;
+  s6_fdholder_fd_t *e ;
+  size_t n ;
+  unsigned int nslots = 0, nleases = 0, ndropped = 0 ;
+  tain d ;
+  if (!g.keeppath) return ;
+  if (!connect_keeper()) return ;
+  deadline(&d) ;
+  if (!s6_fdholder_getdump_g(&keeper, &dump, &d))
+  {
+    strerr_warnwu1sys("get what the fd holder keeps") ;
+    disconnect() ;
+    return ;
+  }
+  e = genalloc_s(s6_fdholder_fd_t, &dump) ;
+  n = genalloc_len(s6_fdholder_fd_t, &dump) ;
+   /* leases first: they say which slots are held */
+  for (size_t i = 0 ; i < n ; i++)
+    if (e[i].fd >= 0 && !strncmp(e[i].id, ID_LEASE, strlen(ID_LEASE)))
+    {
+      if (take_lease(&dump, e + i)) { e[i].fd = -1 ; nleases++ ; }
+    }
+  for (size_t i = 0 ; i < n ; i++)
+    if (e[i].fd >= 0 && !strncmp(e[i].id, ID_SLOT, strlen(ID_SLOT)))
+    {
+      if (take_slot(e + i)) { e[i].fd = -1 ; nslots++ ; }
+    }
+   /* what matches nothing any more goes, from the fd holder too */
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    if (e[i].fd < 0) continue ;
+    if (!strncmp(e[i].id, "holdingpen/", 11)) { drop(e[i].id) ; ndropped++ ; }
+    fd_close(e[i].fd) ;
+  }
+  genalloc_free(s6_fdholder_fd_t, &dump) ;
+  log_restore(nleases, nslots, ndropped) ;
+}
+
+void keep_init (void)
+{
+  tain next ;
+  g.keeptimer.id = TIMER_KEEP ;
+  if (!g.keeppath) return ;
+  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
+  timer_set(&g.keeptimer, &next) ;
+}
