@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include <skalibs/types.h>
 #include <skalibs/uint64.h>
@@ -22,7 +24,7 @@
 
 #include "hppool.h"
 
-#define USAGE "holdingpen-helper [ -l ] [ -R ] [ -D dir ] [ -p pool ] kind size"
+#define USAGE "holdingpen-helper [ -l ] [ -R ] [ -P ] [ -A ] [ -D dir ] [ -p pool ] kind size"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -42,6 +44,13 @@
    copy of the last LEAK_KEEP files for LEAK_SECS after their lease,
    looks at their blocks every LEAK_CHECK seconds, and frees and reports
    what a leaker wrote there since the scrub.
+
+   Every kind is held in an fd, ballast included (a memfd, a file), so
+   that with -P holdingpend can keep a copy across its own restart,
+   and with -A a new helper can take that copy back instead of
+   reserving anew. Since holdingpend may hold a copy, nothing is ever
+   freed by closing: the memory or the blocks are freed by punching or
+   truncating, then the fd is closed.
  */
 
 #define LEAK_KEEP 8
@@ -66,6 +75,8 @@ struct helper_s
   unsigned int kind ;
   unsigned int lock : 1 ;
   unsigned int talk : 1 ;  /* -R: holdingpend reads s with a reason, and l */
+  unsigned int persist : 1 ;  /* -P: r carries the fd for every kind */
+  unsigned int adopt : 1 ;  /* -A: wait for a, h or e before reserving */
   int fd ;
   void *map ;
   char const *reason ;  /* why the last reserve() failed for now */
@@ -74,7 +85,7 @@ struct helper_s
   unsigned int nkept ;
   tain nextcheck ;
 } ;
-#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .talk = 0, .fd = -1, .map = 0, .reason = 0, .lease = 0, .nkept = 0 }
+#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .talk = 0, .persist = 0, .adopt = 0, .fd = -1, .map = 0, .reason = 0, .lease = 0, .nkept = 0 }
 
  /*
    Errors that more memory or disk later may cure: retry, with the word
@@ -243,15 +254,40 @@ static int op_mlock (helper *h, uint64_t off, uint64_t len)
 }
 
  /*
-   Maps (fd, or anonymous memory if fd < 0) and locks the whole size, a
-   chunk at a time. look: the pages are not there yet, look before each
-   chunk; a memfd's pages were made by fallocate, locking takes no more.
+   Maps h->fd and locks the whole size, a chunk at a time. The pages
+   were made by fallocate: locking takes no more, no need to look.
  */
-static int map_and_lock (helper *h, int prot, int flags, int look)
+static int map_and_lock (helper *h)
 {
-  h->map = mmap(0, h->size, prot, flags, h->fd, 0) ;
+  h->map = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
   if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
-  return take(h, &op_mlock, look) ;
+  return take(h, &op_mlock, 0) ;
+}
+
+ /*
+   The resource is allocated in h->fd, just now or by an earlier
+   helper: make its pages ready for the holder. A ballast is always
+   locked: its point is that the memory is really there, in RAM.
+   hugetlbfs clears its pages in fallocate; with -l, mlock faults them
+   in. 1: ready; 0: errno set, everything dropped.
+ */
+static int settle (helper *h)
+{
+  switch (h->kind)
+  {
+    case HP_KIND_BALLAST_MEM : return map_and_lock(h) ;
+    case HP_KIND_MEMFD :
+    case HP_KIND_HUGETLB :
+      if (h->lock) return map_and_lock(h) ;
+      if (h->kind == HP_KIND_MEMFD && !prefault(h))
+      {
+        int e = errno ;
+        drop(h) ;
+        return (errno = e, 0) ;
+      }
+      return 1 ;
+    default : return 1 ;
+  }
 }
 
  /* 1: reserved; 0: transient failure, errno and h->reason set; dies if it can never work. */
@@ -259,38 +295,25 @@ static int reserve (helper *h)
 {
   int r ;
   h->reason = 0 ;
-  if (h->kind == HP_KIND_BALLAST_MEM)
-    r = map_and_lock(h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, 1) ;
+  h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
+  if (h->fd < 0)
+  {
+    if ((h->reason = transient(errno, h->kind))) return 0 ;
+    strerr_diefu4sys(100, "create the resource for pool ", h->pool, " in ", h->dir ? h->dir : "memory") ;
+  }
+  if (hp_kind_isdisk(h->kind))
+  {
+     /* a full disk says ENOSPC, cleanly: no need to look first */
+    if (fallocate(h->fd, 0, 0, (off_t)h->size) < 0) { int e = errno ; drop(h) ; errno = e ; r = 0 ; }
+    else r = 1 ;
+  }
   else
   {
-    h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
-    if (h->fd < 0)
-    {
-      if ((h->reason = transient(errno, h->kind))) return 0 ;
-      strerr_diefu4sys(100, "create the resource for pool ", h->pool, " in ", h->dir ? h->dir : "memory") ;
-    }
-    if (hp_kind_isdisk(h->kind))
-    {
-       /* a full disk says ENOSPC, cleanly: no need to look first */
-      if (fallocate(h->fd, 0, 0, (off_t)h->size) < 0) { int e = errno ; drop(h) ; errno = e ; r = 0 ; }
-      else r = 1 ;
-    }
-    else r = take(h, &op_fallocate, 1) ;
-    if (r && h->kind != HP_KIND_BALLAST_DISK && !hp_kind_isdisk(h->kind))
-    {
-      if (fcntl(h->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-        strerr_diefu2sys(111, "seal the memfd for pool ", h->pool) ;
-       /* hugetlbfs clears its pages in fallocate; with lock, mlock faults them in */
-      if (h->kind == HP_KIND_MEMFD && !h->lock && !prefault(h))
-      {
-        int e = errno ;
-        drop(h) ;
-        errno = e ;
-        r = 0 ;
-      }
-      else if (h->lock) r = map_and_lock(h, PROT_READ, MAP_SHARED, 0) ;
-    }
+    r = take(h, &op_fallocate, 1) ;
+    if (r && fcntl(h->fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+      strerr_diefu2sys(111, "seal the memfd for pool ", h->pool) ;
   }
+  if (r) r = settle(h) ;
   if (r) return 1 ;
   if (h->reason) return 0 ;
   if ((h->reason = transient(errno, h->kind))) return 0 ;
@@ -359,29 +382,38 @@ static void keep (helper *h)
   h->fd = -1 ;
 }
 
- /* The old holder may keep an fd: punch the hole so that it holds nothing. */
-static void scrub (helper *h)
+ /*
+   Frees the memory or the blocks of the resource, which others may
+   still hold (the old holder, holdingpend's copy with -P): closing our
+   fd would free nothing then.
+ */
+static void empty (helper *h)
 {
   unmap(h) ;
-  if (h->fd >= 0 && h->kind == HP_KIND_FILE)
-  {
-    file_empty(h->fd) ;
-    keep(h) ;
-    return ;
-  }
-  if (h->fd >= 0 && h->kind != HP_KIND_BALLAST_DISK
-   && fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
+  if (h->fd < 0) return ;
+  if (hp_kind_isdisk(h->kind)) file_empty(h->fd) ;
+  else if (fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
     strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
-  drop(h) ;
+}
+
+ /* The old holder may keep an fd: empty the resource so that it holds nothing. */
+static void scrub (helper *h)
+{
+  empty(h) ;
+  if (h->fd >= 0 && h->kind == HP_KIND_FILE) keep(h) ;
+  else drop(h) ;
 }
 
  /*
    Waits for a command, 0 if none by deadline; dies quietly when
-   holdingpend is gone. e may carry the lease that ended.
+   holdingpend is gone. e may carry the lease that ended. a and h come
+   with one fd, stored in *fd, and only where fd is given: as the first
+   command of a helper run with -A.
  */
-static char command_once (helper *h, tain const *deadline)
+static char command_once (helper *h, tain const *deadline, int *fd)
 {
   unixmessage m ;
+  unsigned int withfd ;
   int r = unixmessage_timed_receive_g(&h->conn.in, &m, deadline) ;
    /*
      A timed receive says "deadline passed" with -1 ETIMEDOUT (the backoff
@@ -393,7 +425,8 @@ static char command_once (helper *h, tain const *deadline)
     gone_or_die(h, "read a command from") ;
   }
   if (!r) _exit(0) ;
-  if (m.nfds || !m.len
+  withfd = m.len && (m.s[0] == HOLDINGPEN_HELPER_ADOPT || m.s[0] == HOLDINGPEN_HELPER_ADOPT_HELD) ;
+  if (!m.len || m.nfds != withfd || (withfd && !fd)
    || (m.len != 1 && !(m.s[0] == HOLDINGPEN_HELPER_EMPTY && m.len == HOLDINGPEN_HELPER_EMPTY_LEN)))
   {
     unixmessage_drop(&m) ;
@@ -404,18 +437,19 @@ static char command_once (helper *h, tain const *deadline)
     h->lease = 0 ;
     if (m.len == HOLDINGPEN_HELPER_EMPTY_LEN) uint64_unpack_big(m.s + HOLDINGPEN_HELPER_EMPTY_LEASE, &h->lease) ;
   }
+  if (fd) *fd = withfd ? m.fds[0] : -1 ;
   return m.s[0] ;
 }
 
  /* The same, looking at the kept copies on the way when it is time. */
-static char command (helper *h, tain const *deadline)
+static char command (helper *h, tain const *deadline, int *fd)
 {
   for (;;)
   {
     tain d = *deadline ;
     char c ;
     if (h->nkept && tain_less(&h->nextcheck, &d)) d = h->nextcheck ;
-    c = command_once(h, &d) ;
+    c = command_once(h, &d, fd) ;
     if (c) return c ;
     if (h->nkept && !tain_future(&h->nextcheck)) leaks_check(h) ;
     if (!tain_future(deadline)) return 0 ;
@@ -444,10 +478,146 @@ static void reserve_or_wait (helper *h)
       told = h->reason ;
     }
     tain_addsec_g(&deadline, delay) ;
-    if (command(h, &deadline))
+    if (command(h, &deadline, 0))
       strerr_dief2x(111, "unexpected command from holdingpend while reserving for pool ", h->pool) ;
     if (delay < 60) delay <<= 1 ;
   }
+}
+
+ /*
+   Is fd what this helper would have reserved? 0 if it is, else why
+   not. A memory kind is a memfd sealed as ours are, on tmpfs (on
+   hugetlbfs for hugetlb); a disk kind a nameless regular file on dir's
+   filesystem. full: it comes back ready, so it must have its size and
+   be allocated in full; a held one is as its holder left it, and only
+   has to be ours to scrub.
+ */
+static char const *unfit (helper const *h, int fd, int full)
+{
+  struct stat st ;
+  int flags = fcntl(fd, F_GETFL) ;
+  if (flags < 0 || fstat(fd, &st) < 0) return "cannot be looked at" ;
+  if (!S_ISREG(st.st_mode)) return "is not a regular file" ;
+  if ((flags & O_ACCMODE) != O_RDWR) return "is not open for reading and writing" ;
+  if (hp_kind_isdisk(h->kind))
+  {
+    struct stat dst ;
+    if (stat(h->dir, &dst) < 0) return "cannot be compared with dir" ;
+    if (st.st_dev != dst.st_dev) return "is not on the filesystem of dir" ;
+    if (st.st_nlink) return "has a name" ;
+  }
+  else
+  {
+    struct statfs sf ;
+    if (fcntl(fd, F_GET_SEALS) != (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) return "is not a memfd sealed as the helper seals its own" ;
+    if (fstatfs(fd, &sf) < 0) return "cannot be looked at" ;
+    if (h->kind == HP_KIND_HUGETLB ? sf.f_type != HUGETLBFS_MAGIC : sf.f_type != TMPFS_MAGIC)
+      return h->kind == HP_KIND_HUGETLB ? "is not on hugetlbfs" : "is not on tmpfs" ;
+  }
+  if ((full || !hp_kind_isdisk(h->kind)) && (uint64_t)st.st_size != h->size) return "is not of the pool's size" ;
+  if (full && ((uint64_t)st.st_blocks << 9) < h->size) return "is not allocated in full" ;
+  return 0 ;
+}
+
+static void unfit_warn (helper const *h, char const *what, char const *why, char const *then)
+{
+  strerr_warnw6x("pool ", h->pool, ": ", what, why, then) ;
+}
+
+ /*
+   a: the slot's resource, ready, kept across a restart of holdingpend.
+   1: it is ours again, as if just reserved, and nothing new was
+   allocated; 0: it was dropped (not ours, or not ready), reserve anew.
+ */
+static int take_back (helper *h, int fd)
+{
+  char const *why = unfit(h, fd, 1) ;
+  if (why)
+  {
+    unfit_warn(h, "the resource given back ", why, ": dropped, reserving anew") ;
+    fd_close(fd) ;
+    return 0 ;
+  }
+  h->fd = fd ;
+  if (settle(h)) return 1 ;
+  strerr_warnwu3sys("make the resource given back ready for pool ", h->pool, ": dropped, reserving anew") ;
+  return 0 ;
+}
+
+ /*
+   With -l, a held memfd or hugetlb slot has its pages locked by its
+   helper all the lease long: the new helper locks them again. Not
+   settle(): this one must not drop what it has to scrub later.
+ */
+static void relock (helper *h)
+{
+  void *p = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
+  if (p == MAP_FAILED) { strerr_warnwu2sys("map the held resource of pool ", h->pool) ; return ; }
+  if (mlock(p, h->size) < 0)
+  {
+    strerr_warnwu2sys("lock the held resource of pool ", h->pool) ;
+    munmap(p, h->size) ;
+    return ;
+  }
+  h->map = p ;
+}
+
+ /*
+   h: the resource of a slot still held by a lease that outlived
+   holdingpend. The holder has its own fd: we only keep ours, to scrub
+   it when the lease ends, as if we had made it. Something that is not
+   ours is never scrubbed: it may be anything.
+ */
+static void hold (helper *h, int fd)
+{
+  char const *why = unfit(h, fd, 0) ;
+  if (why)
+  {
+    unfit_warn(h, "the held resource given back ", why, ": dropped, not scrubbed") ;
+    fd_close(fd) ;
+  }
+  else
+  {
+    h->fd = fd ;
+    if (h->lock && hp_kind_isfd(h->kind) && !hp_kind_isdisk(h->kind)) relock(h) ;
+  }
+  if (command(h, &tain_infinite, 0) != HOLDINGPEN_HELPER_EMPTY)
+    strerr_dief2x(111, "unexpected command from holdingpend for pool ", h->pool) ;
+  scrub(h) ;
+}
+
+ /*
+   -A: a new holdingpend says what it kept of this slot. 1: the slot is
+   ready with what it gave back; 0: reserve (after the held lease ended,
+   for h).
+ */
+static int adopt (helper *h)
+{
+  int fd ;
+  switch (command(h, &tain_infinite, &fd))
+  {
+    case HOLDINGPEN_HELPER_ADOPT : return take_back(h, fd) ;
+    case HOLDINGPEN_HELPER_ADOPT_HELD : hold(h, fd) ; return 0 ;
+    case HOLDINGPEN_HELPER_EMPTY : return 0 ;  /* nothing kept: reserve */
+    default : strerr_dief2x(111, "unexpected first command from holdingpend for pool ", h->pool) ;
+  }
+}
+
+ /* The slot is ready: say so, and see it through one lease, until e. */
+static void serve (helper *h)
+{
+  char c ;
+  send_byte(h, HOLDINGPEN_HELPER_READY, (h->persist || hp_kind_isfd(h->kind)) ? h->fd : -1) ;
+  c = command(h, &tain_infinite, 0) ;
+  if (c == HOLDINGPEN_HELPER_GIVE)
+  {
+     /* ballast: the program about to start needs exactly what we hold */
+    empty(h) ;
+    drop(h) ;
+    send_byte(h, HOLDINGPEN_HELPER_FREED, -1) ;
+    c = command(h, &tain_infinite, 0) ;
+  }
+  if (c != HOLDINGPEN_HELPER_EMPTY) strerr_dief2x(111, "unexpected command from holdingpend for pool ", h->pool) ;
 }
 
  /*
@@ -470,12 +640,14 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "lRD:p:", &l) ;
+      int opt = subgetopt_r(argc, argv, "lRPAD:p:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
         case 'l' : h.lock = 1 ; break ;
         case 'R' : h.talk = 1 ; break ;
+        case 'P' : h.persist = 1 ; break ;
+        case 'A' : h.adopt = 1 ; break ;
         case 'D' : h.dir = l.arg ; break ;
         case 'p' : h.pool = l.arg ; break ;
         default : dieusage() ;
@@ -495,20 +667,11 @@ int main (int argc, char const *const *argv)
   tain_now_set_stopwatch_g() ;
   oom_protect() ;
 
+  if (!h.adopt || !adopt(&h)) reserve_or_wait(&h) ;
   for (;;)
   {
-    char c ;
-    reserve_or_wait(&h) ;
-    send_byte(&h, HOLDINGPEN_HELPER_READY, hp_kind_isfd(h.kind) ? h.fd : -1) ;
-    c = command(&h, &tain_infinite) ;
-    if (c == HOLDINGPEN_HELPER_GIVE)
-    {
-       /* ballast: the program about to start needs exactly what we hold */
-      drop(&h) ;
-      send_byte(&h, HOLDINGPEN_HELPER_FREED, -1) ;
-      c = command(&h, &tain_infinite) ;
-    }
-    if (c != HOLDINGPEN_HELPER_EMPTY) strerr_dief2x(111, "unexpected command from holdingpend for pool ", h.pool) ;
+    serve(&h) ;
     scrub(&h) ;
+    reserve_or_wait(&h) ;
   }
 }
