@@ -51,12 +51,14 @@ for how in kill term ; do
   is "$(hp_field m held)" 2 "$how: held=2"
 done
 
-# four -n claims now: two can be granted, not four
+# four -n claims that hold now: two can be granted, not four
+for i in 1 2 3 4 ; do hp_hold "c$i" -n m ; done
+sleep 1
 granted=0
-for i in 1 2 3 4 ; do
-  hp_claim -n m true 2> /dev/null && granted=$((granted + 1))
-done
+for i in 1 2 3 4 ; do hp_holds "c$i" && granted=$((granted + 1)) ; done
 is "$granted" 2 "of four -n claims after the restarts, exactly two are granted"
+for i in 1 2 3 4 ; do eval "kill \$HOLD_c$i" 2> /dev/null ; done
+ok "their slots come back" hp_until 5000 hp_field_is m ready 2
 
 # a held slot still scrubs at lease end, and goes to the next claim
 slot_a=$(hp_status | sed -n "s/^lease=$(hp_lease a) .* slot=\([0-9]*\) .*/\1/p")

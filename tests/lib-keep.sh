@@ -15,8 +15,8 @@ hpk_fdholder() {
   : > "$T/fdrules/uid/0/allow"
   echo '^holdingpen/' > "$T/fdrules/uid/0/env/S6_FDHOLDER_STORE_REGEX"
   echo '^holdingpen/' > "$T/fdrules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX"
-  : > "$T/fdrules/uid/0/env/S6_FDHOLDER_GETDUMP"
-  : > "$T/fdrules/uid/0/env/S6_FDHOLDER_LIST"
+  echo 1 > "$T/fdrules/uid/0/env/S6_FDHOLDER_GETDUMP"
+  echo 1 > "$T/fdrules/uid/0/env/S6_FDHOLDER_LIST"
   {
     echo '#!/bin/sh'
     echo "exec 2>>$(hp__quote "$T/fdholder.log")"

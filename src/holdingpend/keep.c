@@ -127,19 +127,25 @@ static void pidfd_id (char *id, uint64_t lease)
   id[n + uint64_fmt(id + n, lease)] = 0 ;
 }
 
+static void drop (char const *) ;
+
 static int store (int fd, char const *id)
 {
   tain d, limit ;
   if (!connect_keeper()) return 0 ;
   deadline(&d) ;
   tain_addsec_g(&limit, g.keepsecs) ;
-  if (!s6_fdholder_store_g(&keeper, fd, id, &limit, &d))
+  if (s6_fdholder_store_g(&keeper, fd, id, &limit, &d)) return 1 ;
+  if (errno == EBUSY)
   {
-    strerr_warnwu2sys("keep in the fd holder: ", id) ;
-    if (errno != EBUSY) disconnect() ;
-    return 0 ;
+     /* left by a holdingpen whose state was not taken back: ours replaces it */
+    drop(id) ;
+    deadline(&d) ;
+    if (s6_fdholder_store_g(&keeper, fd, id, &limit, &d)) return 1 ;
   }
-  return 1 ;
+  strerr_warnwu2sys("keep in the fd holder: ", id) ;
+  if (errno != EBUSY) disconnect() ;
+  return 0 ;
 }
 
 static void drop (char const *id)
@@ -295,14 +301,14 @@ static void take_pidfds (genalloc const *dump, client *c)
 static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
 {
   char const *rest ;
-  uint64_t lease, v[8] ;
+  uint64_t lease, v[7] ;
   size_t l = uint64_scan(e->id + strlen(ID_LEASE), &lease) ;
   pool *p ;
   slot *s ;
   client *c ;
   if (!l || e->id[strlen(ID_LEASE) + l] != '/') return 0 ;
   p = scan_pool(e->id + strlen(ID_LEASE) + l + 1, &rest) ;
-  if (!p || !scan_fields(rest, v, 8)) return 0 ;
+  if (!p || !scan_fields(rest, v, 7)) return 0 ;
   s = slot_numbered(p, v[0]) ;
   if (!s || s->holder) return 0 ;
   c = client_restore(e->fd) ;
