@@ -42,6 +42,7 @@
 
 static s6_fdholder_t keeper = S6_FDHOLDER_ZERO ;
 static int connected = 0 ;
+static int warned = 0 ;   /* an unreachable fd holder is said once, not at every claim */
 
 static void deadline (tain *d)
 {
@@ -66,9 +67,12 @@ static int connect_keeper (void)
   keeper = (s6_fdholder_t)S6_FDHOLDER_ZERO ;
   if (!s6_fdholder_start_g(&keeper, g.keeppath, &d))
   {
-    strerr_warnwu2sys("connect to the fd holder at ", g.keeppath) ;
+    if (!warned) strerr_warnwu3sys("connect to the fd holder at ", g.keeppath, ", leases will not outlive this holdingpend until it answers") ;
+    warned = 1 ;
     return 0 ;
   }
+  if (warned) strerr_warni2x("the fd holder answers again at ", g.keeppath) ;
+  warned = 0 ;
   connected = 1 ;
   return 1 ;
 }

@@ -282,7 +282,7 @@ void slot_spawn (slot *s)
   log_slot("helper-spawn", s) ;
   if (s->adopt >= 0 && !hand_over(s)) strerr_warnwu1sys("hand a kept resource to a helper") ;
    /* a held slot's new helper has nothing to say until the lease ends */
-  if (s->state == SLOT_HELD) hush(s) ;
+  if (s->holder && s->state == SLOT_HELD) hush(s) ;
   else slot_setstate(s, SLOT_PREPARING) ;
 }
 
