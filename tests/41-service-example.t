@@ -36,9 +36,14 @@ cp -pR "$EX/s6/holdingpen" "$HP_SVC"
 # and -H names the build tree's helper, which is not installed in libexecdir.
 # holdingpen-daemon and holdingpend themselves are found through the PATH that
 # s6-svscan is started with below, as installed programs would be.
+# The fd holder's socket is $T/fdh, in both services.
 sed -e "/^holdingpen-daemon /s| /run/holdingpen.socket\$| $HP_SOCKET|" \
+    -e "/^holdingpen-daemon /s| -f /run/holdingpen-fdholder.socket | -f $T/fdh |" \
     -e "/^holdingpen-daemon /s|^holdingpen-daemon -1 |holdingpen-daemon -1 -H $HP_BUILD/holdingpen-helper |" \
     < "$EX/s6/holdingpen/run" > "$HP_SVC/run"
+cp -pR "$EX/s6/holdingpen-fdholder" "$HP_SCANDIR/holdingpen-fdholder"
+sed -e "s| /run/holdingpen-fdholder.socket\$| $T/fdh|" < "$EX/s6/holdingpen-fdholder/run" > "$HP_SCANDIR/holdingpen-fdholder/run"
+is "$(diff -r "$EX/s6/holdingpen-fdholder" "$HP_SCANDIR/holdingpen-fdholder" | grep -c '^>')" 1 "the fd holder's copy differs from the example in its socket only"
 # Adaptation 2, the pools: 16 MiB slots instead of 1 GiB and 2 GiB, to keep
 # the test light; kinds and counts are the example's.
 echo 16M > "$HP_SVC/pools/octave-mem/size"
@@ -54,7 +59,7 @@ fi
 # Nothing else differs from the example.
 changes=$(diff -r "$EX/s6/holdingpen" "$HP_SVC" | grep -c '^>')
 is "$changes" 3 "the copy differs from the example in the run line and the two pool sizes only"
-like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1 -H .*/holdingpen-helper -r 30000 -i rules -p pools $HP_SOCKET\$" "the adapted run line"
+like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1 -H .*/holdingpen-helper -r 30000 -f $T/fdh -i rules -p pools $HP_SOCKET\$" "the adapted run line"
 is "$(cat "$HP_SVC/notification-fd")" 3 "notification-fd is 3, the fd the run script moves onto stdout"
 
 PATH="$HP_BUILD:$PATH" s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 &
@@ -154,7 +159,7 @@ else
   skip "needs root, and the build tree and \$T reachable by uid 65534" 7
 fi
 
-# --- s6-svc -r: the broker restarts, reserves again, serves again ---
+# --- s6-svc -r: the broker restarts, takes back what the fd holder kept, serves again ---
 helpers1=$(hp_helper_pids "$d1")
 s6-svc -r "$HP_SVC"
 new_and_ready() {
@@ -171,6 +176,7 @@ ok "the old helpers are gone" hp_until 5000 hp_all_dead $helpers1
 is "$(hp_field octave-mem ready) $(hp_field matlab-mem ready)" "2 1" "every slot is reserved again at the new readiness"
 is "$(hp_helper_count "$d2")" 3 "one helper per slot, no more"
 ok "log/main/current has a second event=start line" hp_until 5000 log_has start 2
+ok "and the new broker took back the 3 reservations the fd holder kept" hp_until 5000 eval 'grep -q " event=restore leases=0 slots=3 " "$cur"'
 ok "and a second event=ready line" hp_until 5000 log_has ready 2
 is "$(s6-svstat -p "$HP_SVC/log")" "$logpid" "the logger was not restarted: the log pipe outlived the broker"
 

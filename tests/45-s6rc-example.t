@@ -153,6 +153,8 @@ mutant "a dependency cycle" "no cycle in dependencies" 'echo display-manager > h
 
 # What the README and doc/index.html promise of these definitions.
 is "$(typeof holdingpen)/$(firstline "$SRC/holdingpen/notification-fd" 2>/dev/null)" "longrun/3" "holdingpen: a longrun with notification-fd 3"
+ok "holdingpen depends on holdingpen-fdholder, which keeps its leases across restarts" sh -c 'grep -qx holdingpen-fdholder "$1"' sh "$SRC/holdingpen/dependencies"
+is "$(typeof holdingpen-fdholder)/$(firstline "$SRC/holdingpen-fdholder/notification-fd" 2>/dev/null)" "longrun/3" "holdingpen-fdholder: a longrun with notification-fd 3"
 ok "display-manager depends on holdingpen" sh -c 'grep -qx holdingpen "$1"' sh "$SRC/display-manager/dependencies"
 ok "lab-workstation holds the pipeline and display-manager" sh -c 'grep -qx holdingpen-pipeline "$1" && grep -qx display-manager "$1"' sh "$SRC/lab-workstation/contents"
 
@@ -168,7 +170,7 @@ test -x /bin/execlineb || { skip "/bin/execlineb is not installed" 4 ; done_test
 mkdir -p "$T/stub"
 # A stand-in that says which descriptor is which: "log" on stderr, "ready"
 # on stdout, whether fd 3 is still open, and its arguments.
-for p in holdingpen-daemon s6-log ; do
+for p in holdingpen-daemon s6-log s6-fdholder-daemon ; do
   cat > "$T/stub/$p" <<'EOF'
 #!/bin/sh
 echo "log $*" 1>&2
@@ -183,8 +185,13 @@ done
 PATH="$T/stub:$PATH" timeout -s KILL 10 "$SRC/holdingpen/run" > "$T/tolog" 3> "$T/toready" 2> "$T/stderr" < /dev/null
 is "$?" 0 "holdingpen/run parses and runs"
 is "$(cat "$T/toready")" "ready" "holdingpen/run: the daemon's stdout is the readiness pipe (fd 3)"
-is "$(cat "$T/tolog")" "log -1 -r 30000 -i /etc/holdingpen/rules /run/holdingpen.socket
+is "$(cat "$T/tolog")" "log -1 -r 30000 -f /run/holdingpen-fdholder.socket -i /etc/holdingpen/rules /run/holdingpen.socket
 fd3 closed" "holdingpen/run: its stderr goes to the logger, fd 3 is closed, and the arguments are the README's"
+
+PATH="$T/stub:$PATH" timeout -s KILL 10 "$SRC/holdingpen-fdholder/run" > "$T/tolog" 3> "$T/toready" 2> "$T/stderr" < /dev/null
+is "$(cat "$T/toready")" "ready" "holdingpen-fdholder/run: the fd holder's stdout is the readiness pipe"
+is "$(cat "$T/tolog")" "log -1 -n 4096 -i /etc/holdingpen/fdholder-rules /run/holdingpen-fdholder.socket
+fd3 closed" "holdingpen-fdholder/run: the socket holdingpen/run names, the rules from /etc/holdingpen"
 
 PATH="$T/stub:$PATH" timeout -s KILL 10 "$SRC/holdingpen-log/run" > /dev/null 2> "$T/stderr" < /dev/null
 like "$(head -n 1 "$T/stderr")" "^log -- n20 s1000000 t /var/log/holdingpen\$" "holdingpen-log/run parses and runs s6-log on /var/log/holdingpen"
