@@ -116,7 +116,11 @@ ok "libholdingpen-dev: holdingpen.pc" test -f "$T/x/usr/lib/$ma/pkgconfig/holdin
 for f in run notification-fd log/run ; do
   ok "the s6 service's $f is examples/s6/holdingpen/$f" cmp -s "$top/examples/s6/holdingpen/$f" "$T/x/usr/share/holdingpen/s6/holdingpen/$f"
 done
-for s in holdingpen holdingpen-log ; do
+for f in run notification-fd log/run ; do
+  ok "the fd holder's s6 service's $f is examples/s6/holdingpen-fdholder/$f" cmp -s "$top/examples/s6/holdingpen-fdholder/$f" "$T/x/usr/share/holdingpen/s6/holdingpen-fdholder/$f"
+done
+is "$(readlink "$T/x/usr/share/holdingpen/s6/holdingpen-fdholder/rules")" "/etc/holdingpen/fdholder-rules" "the fd holder's rules are /etc/holdingpen's"
+for s in holdingpen holdingpen-log holdingpen-fdholder ; do
   ok "the s6-rc definition $s is examples/s6-rc/$s" diff -r "$top/examples/s6-rc/$s" "$T/x/usr/share/holdingpen/s6-rc/$s"
 done
 is "$(readlink "$T/x/usr/share/holdingpen/s6/holdingpen/pools") $(readlink "$T/x/usr/share/holdingpen/s6/holdingpen/rules")" \
@@ -172,9 +176,13 @@ mkdir "$HP_SCANDIR"
 cp -a /usr/share/holdingpen/s6/holdingpen "$HP_SVC"
 # The one change, which the doc tells the admin how to make: the socket is
 # $T/sock, not /run/holdingpen.socket, which a real broker may be using.
-sed -i "/^holdingpen-daemon /s| /run/holdingpen.socket\$| $HP_SOCKET|" "$HP_SVC/run"
-is "$(diff /usr/share/holdingpen/s6/holdingpen/run "$HP_SVC/run" | grep -c '^>')" 1 "the copied run script differs in its socket only"
-like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1( -r [0-9]+)? -i rules -p pools $HP_SOCKET\$" "the run line"
+sed -i -e "/^holdingpen-daemon /s| /run/holdingpen.socket\$| $HP_SOCKET|" \
+  -e "/^holdingpen-daemon /s| -f /run/holdingpen-fdholder.socket | -f $T/fdh |" "$HP_SVC/run"
+is "$(diff /usr/share/holdingpen/s6/holdingpen/run "$HP_SVC/run" | grep -c '^>')" 1 "the copied run script differs in its sockets only"
+like "$(tail -n 1 "$HP_SVC/run")" "^holdingpen-daemon -1( -r [0-9]+)? -f $T/fdh -i rules -p pools $HP_SOCKET\$" "the run line"
+# and the fd holder beside it, on $T/fdh
+cp -a /usr/share/holdingpen/s6/holdingpen-fdholder "$HP_SCANDIR/holdingpen-fdholder"
+sed -i "s| /run/holdingpen-fdholder.socket\$| $T/fdh|" "$HP_SCANDIR/holdingpen-fdholder/run"
 # Only the installed programs: no build tree in the PATH.
 PATH=/usr/bin:/bin s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 9>&- &
 HP_SVSCAN_PID=$!
