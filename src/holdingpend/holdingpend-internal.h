@@ -176,6 +176,8 @@ struct pool_s
 #define NSLOTS(p) genalloc_len(slot *, &(p)->slots)
 
 extern pool *pool_find (char const *) ;
+extern pool *pool_orphan (char const *, unsigned int, uint64_t) ;
+extern slot *pool_extra_slot (pool *, uint32_t) ;
 extern int pools_configure (stralloc *) ;
 extern void pools_start (void) ;
 extern int pools_reload (stralloc *) ;

@@ -257,12 +257,12 @@ static int scan_fields (char const *s, uint64_t *v, unsigned int n)
   return !*s ;
 }
 
- /* "POOL/rest": the pool, and where the rest starts */
-static pool *scan_pool (char const *s, char const **rest)
+ /* "POOL/rest": the pool's name in name, the pool if it is configured, where the rest starts */
+static pool *scan_pool (char const *s, char *name, char const **rest)
 {
-  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
   char const *slash = strchr(s, '/') ;
-  if (!slash || slash == s || (size_t)(slash - s) > HOLDINGPEN_POOLNAME_MAX) return 0 ;
+  name[0] = 0 ;
+  if (!slash || !hp_poolname_valid(s, slash - s)) return 0 ;
   memcpy(name, s, slash - s) ;
   name[slash - s] = 0 ;
   *rest = slash + 1 ;
@@ -278,9 +278,10 @@ static slot *slot_numbered (pool *p, uint64_t id)
 
 static int take_slot (s6_fdholder_fd_t const *e)
 {
+  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
   char const *rest ;
   uint64_t v[5] ;
-  pool *p = scan_pool(e->id + strlen(ID_SLOT), &rest) ;
+  pool *p = scan_pool(e->id + strlen(ID_SLOT), name, &rest) ;
   slot *s ;
   if (!p || p->removed || !scan_fields(rest, v, 5)) return 0 ;
   s = slot_numbered(p, v[0]) ;
@@ -302,8 +303,49 @@ static void take_pidfds (genalloc const *dump, client *c)
     if (e[i].fd >= 0 && !strcmp(e[i].id, id)) { c->pidfd = e[i].fd ; ((s6_fdholder_fd_t *)e)[i].fd = -1 ; return ; }
 }
 
+ /* The kind and size a kept slot record gives the pool's slot; memfd and 0 if none. */
+static void slot_record (genalloc const *dump, char const *name, uint64_t id, unsigned int *kind, uint64_t *size)
+{
+  s6_fdholder_fd_t const *e = genalloc_s(s6_fdholder_fd_t, dump) ;
+  size_t n = genalloc_len(s6_fdholder_fd_t, dump) ;
+  *kind = HP_KIND_MEMFD ;
+  *size = 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    char pname[HOLDINGPEN_POOLNAME_MAX + 1] ;
+    char const *rest ;
+    uint64_t v[5] ;
+    if (strncmp(e[i].id, ID_SLOT, strlen(ID_SLOT))) continue ;
+    scan_pool(e[i].id + strlen(ID_SLOT), pname, &rest) ;
+    if (strcmp(pname, name) || !scan_fields(rest, v, 5) || v[0] != id) continue ;
+    *kind = (unsigned int)v[1] ;
+    *size = v[2] ;
+    return ;
+  }
+}
+
+ /*
+   A lease whose pool or slot is no longer configured is still held: its
+   pool is kept as removed, its slot as retiring, until it ends, as a
+   reload would have it.
+*/
+static slot *lease_slot (genalloc const *dump, pool *p, char const *name, uint64_t id)
+{
+  slot *s ;
+  if (!p)
+  {
+    unsigned int kind ;
+    uint64_t size ;
+    slot_record(dump, name, id, &kind, &size) ;
+    p = pool_orphan(name, kind, size) ;
+  }
+  s = slot_numbered(p, id) ;
+  return s ? s : id <= UINT32_MAX ? pool_extra_slot(p, (uint32_t)id) : 0 ;
+}
+
 static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
 {
+  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
   char const *rest ;
   uint64_t lease, v[7] ;
   size_t l = uint64_scan(e->id + strlen(ID_LEASE), &lease) ;
@@ -311,9 +353,9 @@ static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
   slot *s ;
   client *c ;
   if (!l || e->id[strlen(ID_LEASE) + l] != '/') return 0 ;
-  p = scan_pool(e->id + strlen(ID_LEASE) + l + 1, &rest) ;
-  if (!p || !scan_fields(rest, v, 7)) return 0 ;
-  s = slot_numbered(p, v[0]) ;
+  p = scan_pool(e->id + strlen(ID_LEASE) + l + 1, name, &rest) ;
+  if (!name[0] || !scan_fields(rest, v, 7)) return 0 ;
+  s = lease_slot(dump, p, name, v[0]) ;
   if (!s || s->holder) return 0 ;
   c = client_restore(e->fd) ;
   if (!c) return 0 ;

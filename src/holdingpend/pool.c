@@ -42,6 +42,36 @@ static pool *pool_new (hp_poolconf const *conf)
   return p ;
 }
 
+ /*
+   A pool that is no longer configured but still has a lease, taken back
+   across a restart: removed from the start, it goes when its last lease
+   ends, as a reload would have it.
+*/
+pool *pool_orphan (char const *name, unsigned int kind, uint64_t size)
+{
+  hp_poolconf conf ;
+  pool *p ;
+  hp_poolconf_default(&conf) ;
+  memcpy(conf.name, name, strlen(name) + 1) ;
+  conf.kind = kind < HP_KIND_N ? kind : conf.kind ;
+  conf.size = size ;
+  conf.count = 0 ;
+  p = pool_new(&conf) ;
+  p->removed = 1 ;
+  return p ;
+}
+
+ /* A held slot of a pool that has shrunk since, taken back across a restart: it goes when its lease ends. */
+slot *pool_extra_slot (pool *p, uint32_t id)
+{
+  slot *s = slot_new(p) ;
+  if (!s) strerr_diefu1sys(111, "allocate a slot") ;
+  p->nextslotid-- ;
+  s->id = id ;
+  s->retire = 1 ;
+  return s ;
+}
+
 static void pool_free (pool *p)
 {
   genalloc_free(slot *, &p->slots) ;
