@@ -31,7 +31,10 @@
      slot.c         slots and their helpers: spawn, backoff, messages, death
      pool.c         pools: the one configuration path of start-up and reload
      status.c       the status records
+     holder.c       signals to a lease's holder, through its pidfd
+     keep.c         leases and resources kept across restarts (-f)
      timer.c        every deadline, in one tree
+     clist.c        lists of clients, through links inside them
      log.c          the transaction log, a function per event
 */
 

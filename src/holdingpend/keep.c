@@ -222,6 +222,29 @@ void keep_lease_kill (client *c)
   keep_lease(c) ;
 }
 
+ /*
+   A held slot's resource is only in the fd holder (holdingpend gave its
+   copy to the holder): it is taken out for a moment and stored again.
+*/
+static void refresh_held (slot *s)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  tain d ;
+  int fd ;
+  if (!connect_keeper()) return ;
+  slot_id(id, s) ;
+  deadline(&d) ;
+  fd = s6_fdholder_retrieve_maybe_delete_g(&keeper, id, 1, &d) ;
+  if (fd < 0)
+  {
+    if (errno != ENOENT) { strerr_warnwu2sys("take back from the fd holder: ", id) ; disconnect() ; }
+    s->kept = 0 ;
+    return ;
+  }
+  s->kept = store(fd, id) ;
+  fd_close(fd) ;
+}
+
  /* Every kept fd is stored again with a new expiry, well before the old one. */
 void keep_refresh (void)
 {
@@ -229,7 +252,13 @@ void keep_refresh (void)
   for (size_t i = 0 ; i < NPOOLS() ; i++)
   {
     pool *p = POOLS()[i] ;
-    for (size_t j = 0 ; j < NSLOTS(p) ; j++) if (SLOTS(p)[j]->kept) keep_slot(SLOTS(p)[j]) ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++)
+    {
+      slot *s = SLOTS(p)[j] ;
+      if (!s->kept) continue ;
+      if (s->fd >= 0) keep_slot(s) ;
+      else refresh_held(s) ;
+    }
     for (uint32_t k = p->holders.head ; k != CLIENT_NONE ; k = CLIENT(k)->plink.next)
     {
       client *c = CLIENT(k) ;
