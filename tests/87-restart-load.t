@@ -9,7 +9,7 @@
 . "$HP_TESTDIR/lib-keep.sh"
 
 MB=1048576
-hp_pool m 2M 4
+hp_pool m 8M 4
 hpk_fdholder
 hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
 hpk_fdholder_up || bail_out "the fd holder did not come up"
@@ -63,7 +63,7 @@ is "$bad" 0 "20 restarts, each followed by a ready broker, and no slot ever in t
 kill "$sampler" ; wait "$sampler" 2> /dev/null
 peak=$(sort -n "$T/shmem" | tail -n 1)
 note "Shmem: $shmem0 with 4 slots ready, at most $peak during the restarts"
-cmp_ok $((peak - shmem0)) -le $((2 * MB + $(hp_shmem_slack))) "Shmem never rose by more than one slot: nothing held was reserved again"
+cmp_ok $((peak - shmem0)) -le $((8 * MB + $(hp_shmem_slack))) "Shmem never rose by more than one slot: nothing held was reserved again"
 touch "$T/stop"
 ok "the claimants stop" hp_until 30000 eval 'test "$(cat "$T"/w*.rc | wc -l)" -gt 0 && ! pgrep -f "$T/claimant" > /dev/null'
 sleep 1
@@ -78,6 +78,7 @@ ok "every slot is ready again" hp_until 10000 hp_field_is m ready 4
 pid=$(hp_daemon_pid)
 ok "the daemon's fds are back to their count" hp_until 5000 eval 'test "$(hp_fd_count "$pid")" -eq "$fds0"'
 is "$(hp_helper_count "$pid")" "$helpers0" "as many helpers as at the start"
-ok "Shmem is back to its level (4 slots of 2M)" hp_until 5000 eval 'test $(( $(hp_shmem) - shmem0 )) -le $(hp_shmem_slack)'
+# a slot left behind would be 8M; the machine's other users move Shmem by less than half that
+ok "Shmem is back to its level (4 slots of 8M)" hp_until 5000 eval 'test $(( $(hp_shmem) - shmem0 )) -lt $((4 * MB))'
 note "Shmem: $shmem0 at the start, $(hp_shmem) at the end"
 done_testing
