@@ -62,32 +62,114 @@ static void say_waiting (char const *pool, uint32_t millisecs)
 }
 
  /*
-   holdingpen_claim() with a one-second timer on the side: the answer
-   code, or -1 with errno (ETIMEDOUT at the deadline).
- */
+   The waiting line is due one second after the claim started, whatever
+   happens meanwhile: once printed, it is never printed again, not even
+   when the claim is sent again to a restarted broker.
+*/
 
-static int claim (holdingpen *a, holdingpen_lease *lease, char const *pool, uint32_t millisecs, uint32_t flags, int tell, tain const *deadline)
+typedef struct waitline_s waitline, *waitline_ref ;
+struct waitline_s
 {
-  tain tellat ;
-  if (tell) tain_addsec_g(&tellat, 1) ;
+  char const *pool ;
+  uint32_t millisecs ;
+  tain at ;
+  int due ;
+} ;
+
+ /* iopause_g() until deadline, printing the waiting line when it is due on the way. */
+
+static int pause_until (iopause_fd *x, unsigned int n, tain const *deadline, waitline *w)
+{
+  for (;;)
+  {
+    int early = w->due && tain_less(&w->at, deadline) ;
+    int r = iopause_g(x, n, early ? &w->at : deadline) ;
+    if (r || !early) return r ;
+    say_waiting(w->pool, w->millisecs) ;
+    w->due = 0 ;
+  }
+}
+
+ /*
+   One claim on one connection: the answer code, or -1 with errno
+   (ETIMEDOUT at the deadline; EPIPE or ECONNRESET: the broker went away
+   before it answered).
+*/
+
+static int claim (holdingpen *a, holdingpen_lease *lease, char const *pool, uint32_t millisecs, uint32_t flags, tain const *deadline, waitline *w)
+{
   if (!holdingpen_claim_send(a, pool, millisecs, flags)) return -1 ;
   if (!unixmessage_sender_timed_flush_g(&a->connection.out, deadline)) return -1 ;
   for (;;)
   {
     iopause_fd x = { .fd = holdingpen_fd(a), .events = IOPAUSE_READ } ;
-    tain const *until = tell && tain_less(&tellat, deadline) ? &tellat : deadline ;
     int r = holdingpen_claim_recv(a, lease) ;
     if (r >= 0) return r ;
     if (!error_isagain(errno)) return -1 ;
-    r = iopause_g(&x, 1, until) ;
+    r = pause_until(&x, 1, deadline, w) ;
     if (r < 0) return -1 ;
-    if (!r)
-    {
-      if (until == deadline) return (errno = ETIMEDOUT, -1) ;
-      say_waiting(pool, millisecs) ;
-      tell = 0 ;
-    }
+    if (!r) return (errno = ETIMEDOUT, -1) ;
   }
+}
+
+ /*
+   A broker that goes away while the claim waits (s6-svc -r, a crash, an
+   upgrade) closes the connection without an answer. Its socket may then
+   be missing or refuse connections until the next one has bound it:
+   those errors mean "not back yet".
+*/
+
+static int gone (int e)
+{
+  return e == EPIPE || e == ECONNRESET ;
+}
+
+static int notback (int e)
+{
+  return e == ECONNREFUSED || e == ENOENT || e == ETIMEDOUT || error_isagain(e) ;
+}
+
+ /*
+   Connects again, trying after 100 ms, then twice as long each time up
+   to a second, until the claim's own deadline: 1, or 0 with errno
+   (ETIMEDOUT at the deadline).
+*/
+
+static int reconnect (holdingpen *a, char const *path, tain const *until, waitline *w)
+{
+  tain pause, maxpause ;
+  tain_from_millisecs(&pause, 100) ;
+  tain_from_millisecs(&maxpause, 1000) ;
+  for (;;)
+  {
+    tain next ;
+    tain_add_g(&next, &pause) ;
+    if (tain_less(until, &next)) next = *until ;
+    if (pause_until(0, 0, &next, w) < 0) return 0 ;
+    if (!tain_future(until)) return (errno = ETIMEDOUT, 0) ;
+    if (holdingpen_start_g(a, path, until)) return 1 ;
+    if (!notback(errno)) return 0 ;
+    tain_add(&pause, &pause, &pause) ;
+    if (tain_less(&maxpause, &pause)) pause = maxpause ;
+  }
+}
+
+ /* Milliseconds left until the deadline, rounded down; 0 if it has passed. */
+
+static uint32_t left (tain const *until)
+{
+  tain d ;
+  uint64_t ms ;
+  tain_now_g() ;
+  if (!tain_future(until)) return 0 ;
+  tain_sub(&d, until, &STAMP) ;
+  ms = tai_sec(tain_secp(&d)) * 1000 + tain_nano(&d) / 1000000 ;
+  return ms < HOLDINGPEN_FOREVER ? (uint32_t)ms : HOLDINGPEN_FOREVER - 1 ;
+}
+
+static void notintime (char const *pool)
+{
+  strerr_dief3x(99, "pool ", pool, ": no free slot before the deadline (the broker went away and was not back in time)") ;
 }
 
 int main (int argc, char const *const *argv)
@@ -99,7 +181,8 @@ int main (int argc, char const *const *argv)
   uint32_t flags = 0 ;
   int newfd = -1 ;
   int quiet = 0 ;
-  tain deadline ;
+  waitline w ;
+  tain until, deadline ;
   int r ;
   PROG = "holdingpen-claim" ;
   {
@@ -124,21 +207,51 @@ int main (int argc, char const *const *argv)
   if (!path || !*path) path = HOLDINGPEN_DEFAULT_SOCKET ;
   if (strlen(argv[0]) > HOLDINGPEN_POOLNAME_MAX) strerr_dief3x(100, "pool ", argv[0], ": name too long") ;
 
-   /* The server keeps the real deadline; ours only guards against a server that never answers. */
+   /*
+     until: the claim's own deadline, kept across a restart of the broker.
+     deadline: ours while connected, only a guard against a broker that
+     never answers; the broker keeps the real one.
+   */
   tain_now_set_stopwatch_g() ;
-  if (millisecs == HOLDINGPEN_FOREVER || (flags & HOLDINGPEN_CLAIM_NOWAIT)) tain_add_g(&deadline, &tain_infinite_relative) ;
+  if (millisecs == HOLDINGPEN_FOREVER || (flags & HOLDINGPEN_CLAIM_NOWAIT))
+  {
+    tain_add_g(&until, &tain_infinite_relative) ;
+    deadline = until ;
+  }
   else
   {
-    tain_from_millisecs(&deadline, millisecs > 0x7fffffff - 5000 ? 0x7fffffff : (int)millisecs + 5000) ;
-    tain_add_g(&deadline, &deadline) ;
+    tain t ;
+    tain_from_millisecs(&t, (int)(millisecs % 1000)) ;
+    tain_addsec_g(&until, (int)(millisecs / 1000)) ;
+    tain_add(&until, &until, &t) ;
+    tain_addsec(&deadline, &until, 5) ;
   }
+  w.pool = argv[0] ;
+  w.millisecs = millisecs ;
+  w.due = !quiet && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && isatty(2) ;
+  tain_addsec_g(&w.at, 1) ;
   {
     tain cdeadline ;
     tain_addsec_g(&cdeadline, 10) ;
     if (!holdingpen_start_g(&a, path, &cdeadline))
       strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
   }
-  r = claim(&a, &lease, argv[0], millisecs, flags, !quiet && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && isatty(2), &deadline) ;
+  r = claim(&a, &lease, argv[0], millisecs, flags, &deadline, &w) ;
+
+   /* Only a claim that waits outlives its broker: -n and -t 0 do not wait. */
+  while (r < 0 && gone(errno) && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && millisecs)
+  {
+    uint32_t ms ;
+    holdingpen_end(&a) ;
+    if (!reconnect(&a, path, &until, &w))
+    {
+      if (errno == ETIMEDOUT) notintime(argv[0]) ;
+      strerr_diefu2sys(111, "connect again to holdingpend at ", path) ;
+    }
+    ms = millisecs == HOLDINGPEN_FOREVER ? HOLDINGPEN_FOREVER : left(&until) ;
+    if (!ms) notintime(argv[0]) ;
+    r = claim(&a, &lease, argv[0], ms, flags, &deadline, &w) ;
+  }
   if (r < 0)
   {
     if (errno == ETIMEDOUT) strerr_dief3x(99, "pool ", argv[0], ": the server did not answer in time") ;
