@@ -67,6 +67,21 @@ ok "a's release after the restarts ends its lease" hp_until 5000 hp_log_kv_has e
 ok "its slot is ready again" hp_until 5000 hp_field_is m ready 3
 out=$(hp_claim -n m "$reader" 2>&1)
 like "$out" " nonzero=0 " "the next holder reads zeros"
+# a claim waiting at the restart: granted after it, within its deadline,
+# once a slot is free (the leases held across the restart still hold theirs)
+for i in 1 2 3 ; do hp_hold "f$i" -n m ; done
+ok "every slot is held" hp_until 5000 eval 'hp_holds f1 && hp_holds f2 && hp_holds f3 && hp_field_is m ready 0'
+hp_bg "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -t 20000 m sh -c 'echo granted > "$1"' sh "$T/waiter"
+waiter=$HP_BG_PID
+ok "a claim waits" hp_until 5000 eval 'test "$(hp_field m waiters)" = 1'
+pid=$(hp_daemon_pid)
+kill -KILL "$pid"
+hpk_wait_restart "$pid"
+is "$?" 0 "a new holdingpend is up"
+ok "the waiting claim is still waiting, not failed" hp_stays 1000 eval '! test -e "$T/waiter" && hp_alive "$waiter"'
+is "$(hp_field m held)" 4 "the four leases are still held: nothing for the waiter yet"
+kill "$HOLD_f1"
+ok "once a slot is released, the waiting claim is granted" hp_until 10000 test -s "$T/waiter"
 ok "no slot was granted twice (log)" hp_log_no_double_grant
 note "slot of a: $slot_a"
 done_testing
