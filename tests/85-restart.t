@@ -69,7 +69,8 @@ out=$(hp_claim -n m "$reader" 2>&1)
 like "$out" " nonzero=0 " "the next holder reads zeros"
 # a claim waiting at the restart: granted after it, within its deadline,
 # once a slot is free (the leases held across the restart still hold theirs)
-for i in 1 2 3 ; do hp_hold "f$i" -n m ; done
+hp_until 5000 hp_field_is m ready 3
+for i in 1 2 3 ; do hp_hold "f$i" m ; done
 ok "every slot is held" hp_until 5000 eval 'hp_holds f1 && hp_holds f2 && hp_holds f3 && hp_field_is m ready 0'
 hp_bg "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -t 20000 m sh -c 'echo granted > "$1"' sh "$T/waiter"
 waiter=$HP_BG_PID
