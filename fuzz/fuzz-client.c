@@ -37,7 +37,7 @@
      b & 0x40   without 0x80: let the daemon read before the next write
    then the daemon reads and writes until nothing changes, the peer
    closes, the daemon sees it. After each input no client is left and
-   the process has the fds it had before, plus the fds of ready slots.
+   the process has the fds it had before it, but for those of the slots.
 */
 
 #define MAXCONN 4
@@ -64,7 +64,6 @@ struct global_s g =
 } ;
 
 static int devnull = -1 ;
-static unsigned int basefds ;
 
 static unsigned int fd_count (void)
 {
@@ -132,7 +131,6 @@ static void setup (void)
   stralloc_free(&err) ;
   devnull = open("/dev/null", O_RDONLY | O_CLOEXEC) ;
   if (devnull < 0) abort() ;
-  basefds = fd_count() - slot_fds() ;
 }
 
  /* The peer reads what the daemon answered, and closes the fds that came with it. */
@@ -202,9 +200,12 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
 {
   int sv[2] ;
   size_t i = 0 ;
+  unsigned int basefds ;
   client *c ;
   if (!g.clients) setup() ;
   make_ready() ;
+   /* counted for each input: between inputs libFuzzer may start a symbolizer, with its pipes */
+  basefds = fd_count() - slot_fds() ;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) abort() ;
   client_new(sv[0]) ;
   if (!find_client(sv[0])) abort() ;
