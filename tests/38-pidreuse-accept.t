@@ -23,7 +23,7 @@ case $(hp_cmdline "$pid") in
 esac
 
 kill -STOP "$pid"
-hp_at_exit "kill -CONT $pid 2>/dev/null"
+hp_at_exit "kill -CONT $pid 2>/dev/null || :"
 "$probe" "$HP_SOCKET" claimfork p "$T/out" &
 client=$!
 wait "$client"
