@@ -27,7 +27,8 @@
  /*
    libFuzzer entry for holdingpend's own client handling, on a live
    socket: the daemon's files but holdingpend.c, the global set up as
-   its start_loop does, the embedded default pool without helpers:
+   its start_loop does, the embedded default pool without helpers (the
+   link replaces child_spawn1_socket with one that fails at once):
    before each input its first slot is made ready by hand with a fresh
    memfd, as if its helper had said so, so that claims can be granted.
    Each input is one connection. Its bytes are cut into writes by
@@ -64,6 +65,14 @@ struct global_s g =
 } ;
 
 static int devnull = -1 ;
+
+ /* linked with -Wl,--wrap=child_spawn1_socket: no helper is ever started */
+extern pid_t __wrap_child_spawn1_socket (char const *, char const *const *, char const *const *, int *) ;
+pid_t __wrap_child_spawn1_socket (char const *prog, char const *const *argv, char const *const *envp, int *fd)
+{
+  (void)prog ; (void)argv ; (void)envp ; (void)fd ;
+  return (errno = ENOSYS, 0) ;
+}
 
 static unsigned int fd_count (void)
 {
@@ -134,8 +143,9 @@ static void setup (void)
 }
 
  /* The peer reads what the daemon answered, and closes the fds that came with it. */
-static void drain (int fd)
+static size_t drain (int fd)
 {
+  size_t total = 0 ;
   for (;;)
   {
     char buf[4096] ;
@@ -143,7 +153,8 @@ static void drain (int fd)
     struct iovec v = { .iov_base = buf, .iov_len = sizeof(buf) } ;
     struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) } ;
     ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) ;
-    if (r <= 0) return ;
+    if (r <= 0) return total ;
+    total += (size_t)r ;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m) ; c ; c = CMSG_NXTHDR(&m, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       {
@@ -155,22 +166,31 @@ static void drain (int fd)
   }
 }
 
+ /* A client's visible state: what changes when the daemon makes progress with it. */
+static size_t fingerprint (client const *c)
+{
+  return ((size_t)c->state << 24) ^ ((c->in ? c->in->len + 1 : 0) << 2) ^ (size_t)unixmessage_sender_isempty(&c->out) ;
+}
+
  /* What the loop would do for this client, until it is gone or nothing changes. */
 static void pump (int fd, int peer)
 {
   for (unsigned int n = 0 ; n < PUMP_MAX ; n++)
   {
     client *c = find_client(fd) ;
-    short events ;
+    size_t before, drained = 0 ;
     if (!c) return ;
-    events = client_events(c) ;
-    if (events & IOPAUSE_WRITE) client_write(c) ;
+    before = fingerprint(c) ;
+    if (client_events(c) & IOPAUSE_WRITE) client_write(c) ;
     c = find_client(fd) ;
     if (!c) return ;
     if (c->state != CLIENT_CLOSING && client_events(c) & IOPAUSE_READ) client_read(c) ;
-    if (peer >= 0) drain(peer) ;
+    if (peer >= 0) drained = drain(peer) ;
     slot_collect() ;
     pool_collect() ;
+    c = find_client(fd) ;
+    if (!c) return ;
+    if (!drained && fingerprint(c) == before) return ;
   }
 }
 
