@@ -1,7 +1,8 @@
 #!/bin/sh
 # The parsers of untrusted input (requests the daemon reads, answers the
-# client library reads, pool file values) under libFuzzer with ASan and
-# UBSan, a bounded number of runs each from the seed corpus in fuzz/corpus.
+# client library reads, pool file values), and the daemon's own client
+# handling on a live socket, under libFuzzer with ASan and UBSan, a bounded
+# number of runs each from the seed corpus in fuzz/corpus.
 . "$(dirname "$0")/lib.sh"
 hp_setup
 
