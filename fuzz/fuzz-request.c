@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "hpwire.h"
+#include "hppool.h"
 
  /*
    libFuzzer entry: whatever a client sends, hp_request_parse either

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The parsers of untrusted input (requests the daemon reads, answers the
-# client library reads, pool file values) under libFuzzer with ASan and
-# UBSan, a bounded number of runs each from the seed corpus in fuzz/corpus.
+# client library reads, pool file values), and the daemon's own client
+# handling on a live socket, under libFuzzer with ASan and UBSan, a bounded
+# number of runs each from the seed corpus in fuzz/corpus.
 . "$(dirname "$0")/lib.sh"
 hp_setup
 
@@ -12,7 +13,7 @@ clang -fsanitize=fuzzer -o "$T/probe" "$T/probe.c" >/dev/null 2>&1 || skip_all "
 out=$("$HP_BUILD/tools/fuzz.sh" "${HP_FUZZ_RUNS:-100000}" 2>&1)
 rc=$?
 is "$rc" 0 "every fuzzer ran its runs without a crash, leak or UB report"
-for f in request size answer ; do
+for f in request size answer client ; do
   like "$out" "fuzz-$f: Done [0-9]+ runs" "fuzz-$f ran"
 done
 [ "$rc" = 0 ] || diag "$out"
