@@ -3,9 +3,9 @@
 # may have at most that many connections at once (root and the daemon's own
 # uid are not limited); more are accepted and closed at once, logged
 # event=client-error ... reason=toomany once until the condition clears. The
-# last 8 of the -c maxconn connections are kept for clients with the
-# HOLDINGPEN_ADMIN right: others past that are closed, reason=full, logged
-# once. Here -c 24 -C 12: one uid floods, a second one fills the rest, and
+# last connections (a quarter of -c maxconn, at most 8: 6 here) are kept for
+# clients with the HOLDINGPEN_ADMIN right: others past that are closed,
+# reason=full, logged once. Here -c 24 -C 12: one uid floods, a second one fills the rest, and
 # root's claim and status are still answered within a second; a uid with a
 # claim right cannot queue more than 12 claims.
 . "$(dirname "$0")/lib.sh"
@@ -49,11 +49,11 @@ is "$(toomany 65534)" 1 "logged once, not once per refused connection"
 ok "root's status is answered within a second" answered_within_1s hp_status
 ok "root's claim is answered within a second" answered_within_1s hp_claim -n q true
 
-# --- a second uid fills what is left but the admin reserve: 24 - 8 - 12 = 4 ---
+# --- a second uid fills what is left but the admin reserve: 24 - 6 - 12 = 6 ---
 hp_bg s6-applyuidgid -u 65533 -g 65533 -G "" "$probe" "$HP_SOCKET" hold 12 60 > "$T/flood2"
 flood2=$HP_BG_PID
 ok "uid 65533 opened its 12 connections" hp_until 5000 test -s "$T/flood2"
-ok "the daemon keeps 4 of them: 16 in all, 8 left for admins" hp_until 3000 eval 'test $(($(conns) - conns0)) -eq 16'
+ok "the daemon keeps 6 of them: 18 in all, 6 left for admins" hp_until 3000 eval 'test $(($(conns) - conns0)) -eq 18'
 ok "log: event=client-error uid=65533 reason=full" hp_until 2000 eval 'test "$(full 65533)" -ge 1'
 is "$(full 65533)" 1 "logged once"
 ok "root's status is still answered within a second" answered_within_1s hp_status
