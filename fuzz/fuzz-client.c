@@ -44,25 +44,7 @@
 #define MAXCONN 4
 #define PUMP_MAX 16
 
-struct global_s g =
-{
-  .helper = "/nonexistent/holdingpen-helper",
-  .pooldir = 0,
-  .rules = 0,
-  .rulestype = 0,
-  .rulescdb = CDB_ZERO,
-  .pools = GENALLOC_ZERO,
-  .graveyard = 0,
-  .talking = 0,
-  .clients = 0,
-  .x = GENALLOC_ZERO,
-  .xwho = GENALLOC_ZERO,
-  .maxconn = MAXCONN,
-  .verbosity = 0,
-  .notif = -1,
-  .spfd = -1,
-  .epfd = -1,
-} ;
+struct global_s g = GLOBAL_ZERO ;
 
 static int devnull = -1 ;
 
@@ -124,6 +106,9 @@ static void setup (void)
 {
   stralloc err = STRALLOC_ZERO ;
   PROG = "fuzz-client" ;
+  g.helper = "/nonexistent/holdingpen-helper" ;
+  g.maxconn = MAXCONN ;
+  g.verbosity = 0 ;
   g.clients = calloc(g.maxconn, sizeof(client)) ;
   g.clientfree = alloc(g.maxconn * sizeof(uint32_t)) ;
   if (!g.clients || !g.clientfree) abort() ;

@@ -392,6 +392,14 @@ struct global_s
   char const *const *envp ;
 } ;
 
+#define GLOBAL_ZERO \
+{ \
+  .helper = 0, .pooldir = 0, .rules = 0, .rulestype = 0, .rulescdb = CDB_ZERO, \
+  .pools = GENALLOC_ZERO, .graveyard = 0, .talking = 0, .clients = 0, \
+  .connperuid = GENALLOC_ZERO, .keeppath = 0, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
+  .notif = -1, .spfd = -1, .epfd = -1 \
+}
+
 extern struct global_s g ;
 
 #endif

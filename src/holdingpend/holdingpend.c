@@ -50,29 +50,7 @@
    others do.
 */
 
-struct global_s g =
-{
-  .helper = HOLDINGPEN_LIBEXECPREFIX "holdingpen-helper",
-  .pooldir = 0,
-  .rules = 0,
-  .rulestype = 0,
-  .rulescdb = CDB_ZERO,
-  .pools = GENALLOC_ZERO,
-  .graveyard = 0,
-  .talking = 0,
-  .clients = 0,
-  .x = GENALLOC_ZERO,
-  .xwho = GENALLOC_ZERO,
-  .maxconn = MAXCONN_DEFAULT,
-  .maxperuid = MAXPERUID_DEFAULT,
-  .keeppath = 0,
-  .keepsecs = KEEPSECS_DEFAULT,
-  .connperuid = GENALLOC_ZERO,
-  .verbosity = 1,
-  .notif = -1,
-  .spfd = -1,
-  .epfd = -1,
-} ;
+struct global_s g = GLOBAL_ZERO ;
 
 static void x_add (int fd, short events, uint32_t who)
 {
@@ -321,6 +299,11 @@ int main (int argc, char const *const *argv, char const *const *envp)
   int pooldir_given = 0 ;
   PROG = "holdingpend" ;
   g.envp = envp ;
+  g.helper = HOLDINGPEN_LIBEXECPREFIX "holdingpen-helper" ;
+  g.maxconn = MAXCONN_DEFAULT ;
+  g.maxperuid = MAXPERUID_DEFAULT ;
+  g.keepsecs = KEEPSECS_DEFAULT ;
+  g.verbosity = 1 ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
