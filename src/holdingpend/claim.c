@@ -118,11 +118,6 @@ void claim_dispatch (pool *p)
   }
 }
 
-void claim_unqueue (client *c)
-{
-  clist_remove(&c->pool->waiters, c->index, offsetof(client, plink)) ;
-}
-
 static void enqueue (client *c, pool *p, uint32_t millisecs)
 {
   tain deadline ;

@@ -108,7 +108,6 @@ struct slot_s
   uint32_t index ;          /* in g.slots, for the trees */
   unsigned int state ;
   unsigned int deaths ;
-  unsigned int xindex ;
   unsigned int killed : 1 ;   /* its last helper died of SIGKILL: the OOM killer, maybe */
   unsigned int watched : 1 ;  /* its quiet helper socket is in the epoll set */
   unsigned int kept : 1 ;     /* its resource is in the fd holder */
@@ -136,7 +135,6 @@ extern void slot_read (slot *) ;
 extern void slot_wake (slot *) ;
 extern void slot_write (slot *) ;
 extern void slot_collect (void) ;
-extern int slot_wantsio (slot const *) ;
 
 
  /* pool.c */
@@ -227,7 +225,6 @@ struct client_s
   int fd ;                   /* the connection, also out.fd while the sender lives */
   uint32_t index ;
   unsigned int state ;
-  unsigned int xindex ;
   unsigned int killstep ;
   unsigned int active : 1 ;
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
@@ -269,7 +266,6 @@ extern void claim_request (client *, hp_request const *) ;
 extern void claim_dispatch (pool *) ;
 extern void claim_deny (client *, char const *, char const *, unsigned char, char const *, size_t) ;
 extern void claim_timeout (client *) ;
-extern void claim_unqueue (client *) ;
 extern void claim_record (pool *, uid_t) ;
 extern uint64_t secs_until (tain const *) ;
 

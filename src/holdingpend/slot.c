@@ -469,11 +469,6 @@ static int helper_message (slot *s, unixmessage const *m)
   return (errno = EPROTO, 0) ;
 }
 
-int slot_wantsio (slot const *s)
-{
-  return !!s->helper ;
-}
-
 void slot_read (slot *s)
 {
   for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS && s->helper ; n++)
