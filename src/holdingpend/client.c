@@ -107,8 +107,9 @@ static void conn_uncount (uid_t uid)
   uidcount *u = conn_find(uid) ;
   size_t n = genalloc_len(uidcount, &g.connperuid) ;
   if (!u) return ;
-  if (u->n < g.maxperuid) u->warned = 0 ;
-  if (--u->n) return ;
+   /* back under the limit: the next refusal is worth a line again */
+  if (--u->n < g.maxperuid) u->warned = 0 ;
+  if (u->n) return ;
   *u = genalloc_s(uidcount, &g.connperuid)[n - 1] ;
   genalloc_setlen(uidcount, &g.connperuid, n - 1) ;
 }
