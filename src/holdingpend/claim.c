@@ -121,8 +121,7 @@ void claim_dispatch (pool *p)
 static void enqueue (client *c, pool *p, uint32_t millisecs)
 {
   tain deadline ;
-  c->pool = p ;
-  pool_join(p, c->uid) ;
+  pool_join(p, c) ;
   c->state = CLIENT_WAITING ;
   c->seq = ++g.nextseq ;
   clist_append(&p->waiters, c->index, offsetof(client, plink)) ;
@@ -171,8 +170,7 @@ void claim_request (client *c, hp_request const *req)
   }
   if (p->ready)
   {
-    c->pool = p ;
-    pool_join(p, c->uid) ;
+    pool_join(p, c) ;
     lease_grant(c, p->ready) ;
     return ;
   }

@@ -33,8 +33,7 @@ static void unpool (client *c)
   if (!p) return ;
   if (c->state == CLIENT_WAITING) clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
   else if (c->state == CLIENT_GRANTING || c->state == CLIENT_HOLDING) clist_remove(&p->holders, c->index, offsetof(client, plink)) ;
-  pool_leave(p, c->uid) ;
-  c->pool = 0 ;
+  pool_leave(c) ;
 }
 
 static void activate (client *c)
@@ -94,24 +93,13 @@ short client_events (client const *c)
   return events ;
 }
 
-static uidcount *conn_find (uid_t uid)
-{
-  uidcount *u = genalloc_s(uidcount, &g.connperuid) ;
-  size_t n = genalloc_len(uidcount, &g.connperuid) ;
-  for (size_t i = 0 ; i < n ; i++) if (u[i].uid == uid) return u + i ;
-  return 0 ;
-}
-
 static void conn_uncount (uid_t uid)
 {
-  uidcount *u = conn_find(uid) ;
-  size_t n = genalloc_len(uidcount, &g.connperuid) ;
+  uidcount *u = uidcount_find(&g.connperuid, uid) ;
   if (!u) return ;
    /* back under the limit: the next refusal is worth a line again */
-  if (--u->n < g.maxperuid) u->warned = 0 ;
-  if (u->n) return ;
-  *u = genalloc_s(uidcount, &g.connperuid)[n - 1] ;
-  genalloc_setlen(uidcount, &g.connperuid, n - 1) ;
+  if (u->n <= g.maxperuid) u->warned = 0 ;
+  uidcount_dec(&g.connperuid, u) ;
 }
 
 void client_close (client *c)
@@ -297,7 +285,7 @@ static int admit (client *c)
     return 0 ;
   }
   if (!c->uid || c->uid == g.myuid || !g.maxperuid) return 1 ;
-  u = conn_find(c->uid) ;
+  u = uidcount_find(&g.connperuid, c->uid) ;
   if (u && u->n >= g.maxperuid)
   {
     if (!u->warned) log_client("client-error", c, 0, "toomany") ;
@@ -305,15 +293,10 @@ static int admit (client *c)
     client_close(c) ;
     return 0 ;
   }
-  if (u) u->n++ ;
-  else
+  if (!uidcount_inc(&g.connperuid, u, c->uid))
   {
-    uidcount nu = { .uid = c->uid, .n = 1, .warned = 0 } ;
-    if (!genalloc_append(uidcount, &g.connperuid, &nu))
-    {
-      client_close(c) ;
-      return 0 ;
-    }
+    client_close(c) ;
+    return 0 ;
   }
   c->counted = 1 ;
   return 1 ;

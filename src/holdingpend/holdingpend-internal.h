@@ -171,6 +171,10 @@ struct pool_s
   unsigned int removed : 1 ;
 } ;
 
+extern uidcount *uidcount_find (genalloc const *, uid_t) ;
+extern int uidcount_inc (genalloc *, uidcount *, uid_t) ;
+extern void uidcount_dec (genalloc *, uidcount *) ;
+
 #define POOLS() genalloc_s(pool *, &g.pools)
 #define NPOOLS() genalloc_len(pool *, &g.pools)
 #define SLOTS(p) genalloc_s(slot *, &(p)->slots)
@@ -184,8 +188,8 @@ extern void pools_start (void) ;
 extern int pools_reload (stralloc *) ;
 extern void reload_request (client *, hp_request const *) ;
 extern void pool_collect (void) ;
-extern void pool_join (pool *, uid_t) ;
-extern void pool_leave (pool *, uid_t) ;
+extern void pool_join (pool *, client *) ;
+extern void pool_leave (client *) ;
 extern unsigned int pool_count_uid (pool const *, uid_t) ;
 
 

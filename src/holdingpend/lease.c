@@ -215,10 +215,9 @@ void lease_restore (client *c, slot *s, uint64_t since, uint64_t expire, uint64_
 {
   pool *p = s->pool ;
   c->slot = s ;
-  c->pool = p ;
   s->holder = c ;
   s->lease = c->lease ;
-  pool_join(p, c->uid) ;
+  pool_join(p, c) ;
   clist_append(&p->holders, c->index, offsetof(client, plink)) ;
   slot_setstate(s, SLOT_HELD) ;
   slot_settle(s) ;

@@ -223,37 +223,22 @@ void pools_start (void)
 
  /* Claims per uid in a pool (waiting, granting, held), kept as they come and go. */
 
-static uidcount *peruid_find (pool const *p, uid_t uid)
+void pool_join (pool *p, client *c)
 {
-  uidcount *u = genalloc_s(uidcount, &p->peruid) ;
-  size_t n = genalloc_len(uidcount, &p->peruid) ;
-  for (size_t i = 0 ; i < n ; i++) if (u[i].uid == uid) return u + i ;
-  return 0 ;
+  if (!uidcount_inc(&p->peruid, uidcount_find(&p->peruid, c->uid), c->uid)) strerr_diefu1sys(111, "count a claim") ;
+  c->pool = p ;
 }
 
-void pool_join (pool *p, uid_t uid)
+void pool_leave (client *c)
 {
-  uidcount *u = peruid_find(p, uid) ;
-  if (u) u->n++ ;
-  else
-  {
-    uidcount nu = { .uid = uid, .n = 1 } ;
-    if (!genalloc_append(uidcount, &p->peruid, &nu)) strerr_diefu1sys(111, "count a claim") ;
-  }
-}
-
-void pool_leave (pool *p, uid_t uid)
-{
-  uidcount *u = peruid_find(p, uid) ;
-  if (!u) return ;
-  if (--u->n) return ;
-  *u = genalloc_s(uidcount, &p->peruid)[genalloc_len(uidcount, &p->peruid) - 1] ;
-  genalloc_setlen(uidcount, &p->peruid, genalloc_len(uidcount, &p->peruid) - 1) ;
+  uidcount *u = uidcount_find(&c->pool->peruid, c->uid) ;
+  if (u) uidcount_dec(&c->pool->peruid, u) ;
+  c->pool = 0 ;
 }
 
 unsigned int pool_count_uid (pool const *p, uid_t uid)
 {
-  uidcount const *u = peruid_find(p, uid) ;
+  uidcount const *u = uidcount_find(&p->peruid, uid) ;
   return u ? u->n : 0 ;
 }
 
