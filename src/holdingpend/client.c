@@ -135,6 +135,13 @@ int client_answer (client *c, char const *s, size_t len, int *fd)
   return 1 ;
 }
 
+ /* An answer that leaves the conversation open: if it cannot even be queued, the client goes. */
+void client_reply (client *c, char const *s, size_t len)
+{
+  if (!client_answer(c, s, len, 0)) client_close(c) ;
+  else client_settle(c) ;
+}
+
  /* A refusal ends the conversation: answer, then drop once flushed. */
 void client_refuse (client *c, unsigned char code, char const *extra, size_t extralen)
 {
@@ -302,65 +309,14 @@ static int admit (client *c)
   return 1 ;
 }
 
-void client_new (int fd)
-{
-  struct ucred cred ;
-  socklen_t credlen = sizeof(cred) ;
-  uint32_t i ;
-  client *c ;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0)
-  {
-    strerr_warnwu1sys("get the credentials of a client") ;
-    fd_close(fd) ;
-    return ;
-  }
-  i = genset_new(&g.clientset) ;
-  if (i >= g.maxconn) { fd_close(fd) ; return ; }
-  c = CLIENT(i) ;
-  memset(c, 0, sizeof(client)) ;
-  c->in = alloc(sizeof(hp_inbuf)) ;
-  if (!c->in)
-  {
-    genset_delete(&g.clientset, i) ;
-    fd_close(fd) ;
-    return ;
-  }
-  c->in->len = 0 ;
-  unixmessage_sender_init(&c->out, fd) ;
-  c->fd = fd ;
-  c->index = i ;
-  c->deadline.id = i ;
-  c->alink.prev = c->alink.next = c->plink.prev = c->plink.next = CLIENT_NONE ;
-  c->uid = cred.uid ;
-  c->gid = cred.gid ;
-  c->pid = cred.pid ;
-  c->pidfd = hp_peer_pidfd(fd, cred.pid, 0) ;
-  c->state = CLIENT_REQUEST ;
-  tain_copynow(&c->since) ;
-  {
-    tain t ;
-    tain_add_g(&t, &g.answertto) ;
-    timer_set(&c->deadline, &t) ;
-  }
-  g.nclients++ ;
-  rules_apply(c) ;
-  if (!admit(c)) return ;
-  client_settle(c) ;
-}
-
- /* A lease's connection kept across a restart: a client with nothing to say, not yet holding. */
-client *client_restore (int fd)
+ /* A free entry for the connection on fd, its links and timer set; 0 if the table is full. */
+static client *client_take (int fd)
 {
   uint32_t i = genset_new(&g.clientset) ;
   client *c ;
   if (i >= g.maxconn) return 0 ;
   c = CLIENT(i) ;
   memset(c, 0, sizeof(client)) ;
-  if (ndelay_on(fd) < 0 || coe(fd) < 0)
-  {
-    genset_delete(&g.clientset, i) ;
-    return 0 ;
-  }
   unixmessage_sender_init(&c->out, fd) ;
   c->fd = fd ;
   c->index = i ;
@@ -370,6 +326,57 @@ client *client_restore (int fd)
   c->state = CLIENT_REQUEST ;
   g.nclients++ ;
   return c ;
+}
+
+ /* Before anything is counted or polled: the entry goes back, the fd stays the caller's. */
+static void client_untake (client *c)
+{
+  genset_delete(&g.clientset, c->index) ;
+  memset(c, 0, sizeof(client)) ;
+  c->state = CLIENT_FREE ;
+  g.nclients-- ;
+}
+
+void client_new (int fd)
+{
+  struct ucred cred ;
+  socklen_t credlen = sizeof(cred) ;
+  client *c ;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0)
+  {
+    strerr_warnwu1sys("get the credentials of a client") ;
+    fd_close(fd) ;
+    return ;
+  }
+  c = client_take(fd) ;
+  if (c) c->in = alloc(sizeof(hp_inbuf)) ;
+  if (!c || !c->in)
+  {
+    if (c) client_untake(c) ;
+    fd_close(fd) ;
+    return ;
+  }
+  c->in->len = 0 ;
+  c->uid = cred.uid ;
+  c->gid = cred.gid ;
+  c->pid = cred.pid ;
+  c->pidfd = hp_peer_pidfd(fd, cred.pid, 0) ;
+  tain_copynow(&c->since) ;
+  {
+    tain t ;
+    tain_add_g(&t, &g.answertto) ;
+    timer_set(&c->deadline, &t) ;
+  }
+  rules_apply(c) ;
+  if (!admit(c)) return ;
+  client_settle(c) ;
+}
+
+ /* A lease's connection kept across a restart: a client with nothing to say, not yet holding. */
+client *client_restore (int fd)
+{
+  if (ndelay_on(fd) < 0 || coe(fd) < 0) return 0 ;
+  return client_take(fd) ;
 }
 
 void client_accept (void)

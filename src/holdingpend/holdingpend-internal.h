@@ -248,6 +248,7 @@ extern void client_new (int) ;
 extern client *client_restore (int) ;
 extern void client_close (client *) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
+extern void client_reply (client *, char const *, size_t) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
 extern void client_gone (client *) ;
 extern void client_read (client *) ;

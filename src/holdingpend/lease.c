@@ -186,8 +186,7 @@ void lease_revoke (client *c, hp_request const *req)
   }
   {
     char code = HOLDINGPEN_OK ;
-    if (!client_answer(c, &code, 1, 0)) client_close(c) ;
-    else client_settle(c) ;
+    client_reply(c, &code, 1) ;
   }
   if (!target->killstep) g.count.revoked++ ;
   kill_start(target, "revoke") ;

@@ -274,8 +274,7 @@ void reload_request (client *c, hp_request const *req)
   if (r > 0)
   {
     char code = HOLDINGPEN_OK ;
-    if (!client_answer(c, &code, 1, 0)) client_close(c) ;
-    else client_settle(c) ;
+    client_reply(c, &code, 1) ;
   }
   else client_refuse(c, r < 0 ? HOLDINGPEN_SERVERFAIL : HOLDINGPEN_BADCONFIG, err.s, err.len) ;
   stralloc_free(&err) ;

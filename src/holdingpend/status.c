@@ -141,8 +141,7 @@ void status_request (client *c, hp_request const *req)
     if (!status_pool(&sa, p) || !status_clients(&sa, p)) goto err ;
   }
   if (!status_counters(&sa)) goto err ;
-  if (!client_answer(c, sa.s, sa.len, 0)) client_close(c) ;
-  else client_settle(c) ;
+  client_reply(c, sa.s, sa.len) ;
   stralloc_free(&sa) ;
   return ;
  err:
