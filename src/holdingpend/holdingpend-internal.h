@@ -126,7 +126,7 @@ extern void slot_remove (slot *) ;
 extern void slot_recycle (slot *) ;
 extern void slot_stop_helper (slot *) ;
 extern void slot_drop_fd (slot *) ;
-extern int slot_tell (slot *, char const *, size_t) ;
+extern int slot_tell (slot *, char const *, size_t, int) ;
 extern void slot_setstate (slot *, unsigned int) ;
 extern void slot_settle (slot *) ;
 extern slot *slot_of_index (uint32_t) ;

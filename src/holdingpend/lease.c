@@ -91,7 +91,7 @@ void lease_grant (client *c, slot *s)
   c->state = CLIENT_GRANTING ;
   slot_setstate(s, SLOT_GRANTING) ;
   client_settle(c) ;
-  if (!slot_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1))
+  if (!slot_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
   {
     strerr_warnwu1sys("tell a helper to free its ballast") ;
     slot_stop_helper(s) ;

@@ -205,26 +205,6 @@ void slot_drop_fd (slot *s)
   keep_slot_drop(s) ;
 }
 
- /*
-   A resource kept across a restart goes to the slot's new helper: a
-   ready one it checks and hands back with r, a held one it keeps for the
-   scrub at the lease's end. Our copy goes with the message.
-*/
-static int hand_over (slot *s)
-{
-  char cmd = s->holder ? HOLDINGPEN_HELPER_ADOPT_HELD : HOLDINGPEN_HELPER_ADOPT ;
-  int fd = s->adopt ;
-  unixmessage m = { .s = &cmd, .len = 1, .fds = &fd, .nfds = 1 } ;
-  s->adopt = -1 ;
-  if (!unixmessage_put_and_close(&s->helper->out, &m, unixmessage_bits_closeall))
-  {
-    fd_close(fd) ;
-    return 0 ;
-  }
-  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
-  return 1 ;
-}
-
 static void schedule_respawn (slot *s)
 {
   tain when ;
@@ -280,17 +260,33 @@ void slot_spawn (slot *s)
   if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
   s->stale = 0 ;
   log_slot("helper-spawn", s) ;
-  if (s->adopt >= 0 && !hand_over(s)) strerr_warnwu1sys("hand a kept resource to a helper") ;
+   /*
+     A resource kept across a restart goes to the new helper: a ready one
+     it checks and hands back with r, a held one it keeps for the scrub at
+     the lease's end. Our copy goes with the message.
+   */
+  if (s->adopt >= 0)
+  {
+    char cmd = s->holder ? HOLDINGPEN_HELPER_ADOPT_HELD : HOLDINGPEN_HELPER_ADOPT ;
+    int adopt = s->adopt ;
+    s->adopt = -1 ;
+    if (!slot_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
+  }
    /* a held slot's new helper has nothing to say until the lease ends */
   if (s->holder && s->state == SLOT_HELD) hush(s) ;
   else slot_setstate(s, SLOT_PREPARING) ;
 }
 
-int slot_tell (slot *s, char const *msg, size_t len)
+ /* A message to the helper, with fd (-1: none), which goes with it whatever happens. */
+int slot_tell (slot *s, char const *msg, size_t len, int fd)
 {
-  unixmessage m = { .s = (char *)msg, .len = len, .fds = 0, .nfds = 0 } ;
-  if (s->helperfd < 0 || !talk(s)) return 0 ;
-  if (!unixmessage_put(&s->helper->out, &m)) return 0 ;
+  unixmessage m = { .s = (char *)msg, .len = len, .fds = &fd, .nfds = fd >= 0 } ;
+  if (s->helperfd < 0 || !talk(s)
+   || !unixmessage_put_and_close(&s->helper->out, &m, fd >= 0 ? unixmessage_bits_closeall : unixmessage_bits_closenone))
+  {
+    if (fd >= 0) fd_close(fd) ;
+    return 0 ;
+  }
   if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
   return 1 ;
 }
@@ -328,7 +324,7 @@ void slot_recycle (slot *s)
   {
     char msg[HOLDINGPEN_HELPER_EMPTY_LEN] = { HOLDINGPEN_HELPER_EMPTY } ;
     uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
-    if (slot_tell(s, msg, sizeof(msg))) return ;
+    if (slot_tell(s, msg, sizeof(msg), -1)) return ;
   }
   strerr_warnwu1sys("tell a helper to scrub") ;
   slot_stop_helper(s) ;
@@ -342,14 +338,13 @@ static void granting_lost (slot *s)
   else slot_recycle(s) ;
 }
 
-static void helper_died (slot *s, int wstat)
+ /*
+   The helper is gone, dead or stopped for breaking the protocol: a held
+   slot waits for its lease's end, a ballast grant goes on, a retired
+   slot goes, a failed one stays failed, any other is respawned.
+*/
+static void helper_lost (slot *s, int failed)
 {
-  int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
-  close_helper_socket(s) ;
-  log_helper_death(s, failed, wstat) ;
-  s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
-  if (!failed) g.count.helpercrashes++ ;
-  s->pid = 0 ;
   s->deaths++ ;
   switch (s->state)
   {
@@ -377,6 +372,17 @@ static void helper_died (slot *s, int wstat)
   schedule_respawn(s) ;
 }
 
+static void helper_died (slot *s, int wstat)
+{
+  int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
+  close_helper_socket(s) ;
+  log_helper_death(s, failed, wstat) ;
+  s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
+  if (!failed) g.count.helpercrashes++ ;
+  s->pid = 0 ;
+  helper_lost(s, failed) ;
+}
+
 void slot_reap (void)
 {
   for (;;)
@@ -395,16 +401,7 @@ static void protocol_error (slot *s)
 {
   log_slot("helper-error", s) ;
   slot_stop_helper(s) ;
-  s->deaths++ ;
-  if (s->state == SLOT_HELD) return ;
-  if (s->state == SLOT_GRANTING)
-  {
-    granting_lost(s) ;
-    return ;
-  }
-  slot_drop_fd(s) ;
-  setshort(s, 0) ;
-  schedule_respawn(s) ;
+  helper_lost(s, 0) ;
 }
 
 static int reason_valid (char const *s, size_t len)
@@ -430,8 +427,9 @@ static int helper_message (slot *s, unixmessage const *m)
 {
   char c = m->len == 1 ? m->s[0] : 0 ;
   int preparing = s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING ;
-  if (m->len > 1 && m->s[0] == HOLDINGPEN_HELPER_SHORT && preparing && !m->nfds
-   && reason_valid(m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON))
+   /* s alone (reason unknown) or s and its reason word */
+  if (m->len && m->s[0] == HOLDINGPEN_HELPER_SHORT && preparing && !m->nfds
+   && (m->len == 1 || reason_valid(m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON)))
   {
     memcpy(s->shortwhy, m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON) ;
     s->shortwhy[m->len - HOLDINGPEN_HELPER_SHORT_REASON] = 0 ;
@@ -451,13 +449,6 @@ static int helper_message (slot *s, unixmessage const *m)
     log_slot("helper-ready", s) ;
     if (s->stale || s->retire) slot_recycle(s) ;
     else claim_dispatch(s->pool) ;
-    return 1 ;
-  }
-  if (c == HOLDINGPEN_HELPER_SHORT && !m->nfds && preparing)
-  {
-    s->shortwhy[0] = 0 ;
-    setshort(s, 1) ;
-    log_short_slot(s) ;
     return 1 ;
   }
   if (c == HOLDINGPEN_HELPER_FREED && !m->nfds && s->state == SLOT_GRANTING)
