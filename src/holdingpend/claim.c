@@ -128,8 +128,7 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
   if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
   else
   {
-    tain_from_millisecs(&deadline, millisecs > 0x7fffffff ? 0x7fffffff : (int)millisecs) ;
-    tain_add_g(&deadline, &deadline) ;
+    tain_in_ms(&deadline, millisecs) ;
     timer_set(&c->deadline, &deadline) ;
   }
   log_wait(c) ;

@@ -57,6 +57,7 @@ struct timer_s
 #define TIMER_SLOT 0x80000000U
 #define TIMER_KEEP 0x7fffffffU   /* the refresh of what the fd holder keeps */
 
+extern void tain_in_ms (tain *, uint32_t) ;
 extern void timer_init (void) ;
 extern void timer_set (timer *, tain const *) ;
 extern void timer_cancel (timer *) ;

@@ -161,11 +161,9 @@ static void stop_helpers (void)
 */
 static void exit_start (unsigned int lameducktimeout)
 {
-  tain t ;
   g.exiting = 1 ;
   stop_helpers() ;
-  tain_from_millisecs(&t, lameducktimeout > 0x7fffffff ? 0x7fffffff : (int)lameducktimeout) ;
-  tain_add_g(&g.lameduck, &t) ;
+  tain_in_ms(&g.lameduck, lameducktimeout) ;
 }
 
 static int exit_done (void)
@@ -344,12 +342,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
 
   tain_now_set_stopwatch_g() ;
   g.start = STAMP ;
-  if (readytimeout)
-  {
-    tain t ;
-    tain_from_millisecs(&t, readytimeout > 0x7fffffff ? 0x7fffffff : (int)readytimeout) ;
-    tain_add_g(&g.readydeadline, &t) ;
-  }
+  if (readytimeout) tain_in_ms(&g.readydeadline, readytimeout) ;
   else g.readydeadline = tain_infinite ;
   start_loop() ;
   start_pools() ;

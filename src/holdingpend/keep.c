@@ -46,9 +46,7 @@ static int warned = 0 ;   /* an unreachable fd holder is said once, not at every
 
 static void deadline (tain *d)
 {
-  tain t ;
-  tain_from_millisecs(&t, KEEP_TIMEOUT_MS) ;
-  tain_add_g(d, &t) ;
+  tain_in_ms(d, KEEP_TIMEOUT_MS) ;
 }
 
 static void disconnect (void)

@@ -134,13 +134,18 @@ static void kill_step (client *c)
   timer_set(&c->deadline, &next) ;
 }
 
-static void kill_start (client *c, char const *event)
+ /* During the careful kill, the holder's death ends the lease at once, even if a child still has the connection. */
+static void watch_holder (client *c)
 {
   struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_PIDFD | c->index } } ;
+  if (c->pidfd >= 0 && !c->pidwatched && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
+}
+
+static void kill_start (client *c, char const *event)
+{
   if (c->killstep) return ;
   log_lease(event, c) ;
-   /* the holder's death ends the lease at once, even if a child still has the connection */
-  if (c->pidfd >= 0 && !c->pidwatched && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
+  watch_holder(c) ;
   keep_lease_kill(c) ;
   kill_step(c) ;
 }
@@ -228,7 +233,6 @@ void lease_restore (client *c, slot *s, uint64_t since, uint64_t expire, uint64_
   else c->expire = tain_infinite ;
   if (killwall)
   {
-    struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_PIDFD | c->index } } ;
     uint64_t k = p->conf.killdelay ? p->conf.killdelay : 1 ;
     uint64_t steps = ((uint64_t)time(0) - killwall) / k + 1 ;
     tain next ;
@@ -236,7 +240,7 @@ void lease_restore (client *c, slot *s, uint64_t since, uint64_t expire, uint64_
     c->killstep = steps > 4 ? 4 : (unsigned int)steps ;
     tain_of_wall(&next, killwall + c->killstep * k) ;
     timer_set(&c->deadline, &next) ;
-    if (c->pidfd >= 0 && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
+    watch_holder(c) ;
   }
   else if (expire) timer_set(&c->deadline, &c->expire) ;
   client_settle(c) ;

@@ -33,6 +33,14 @@ static int timer_cmp (void const *a, void const *b, void *aux)
   return ta->id < tb->id ? -1 : ta->id > tb->id ;
 }
 
+ /* The moment ms milliseconds from now; a longer wait than an int of milliseconds is cut to that. */
+void tain_in_ms (tain *t, uint32_t ms)
+{
+  tain d ;
+  tain_from_millisecs(&d, ms > 0x7fffffff ? 0x7fffffff : (int)ms) ;
+  tain_add_g(t, &d) ;
+}
+
 void timer_init (void)
 {
   avltree_init(&g.timers, 8, 3, 8, &timer_dtok, &timer_cmp, 0) ;
