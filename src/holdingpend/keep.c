@@ -180,44 +180,59 @@ void keep_slot_drop (slot *s)
   s->kept = 0 ;
 }
 
- /* Before the answer leaves: a lease the next holdingpend would not know could be granted twice. */
-void keep_lease (client *c)
+static int store_connection (client *c)
 {
   char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  if (!g.keeppath) return ;
   lease_id(id, c) ;
-  c->kept = store(client_fd(c), id) ;
-  if (c->kept && c->pidfd >= 0)
-  {
-    pidfd_id(id, c->lease) ;
-    store(c->pidfd, id) ;
-  }
+  return store(client_fd(c), id) ;
 }
 
-static void drop_lease_records (client const *c)
+static void drop_connection (client const *c)
 {
   char id[S6_FDHOLDER_ID_SIZE + 1] ;
   lease_id(id, c) ;
   drop(id) ;
+}
+
+static void store_holder (client const *c)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  if (c->pidfd < 0) return ;
+  pidfd_id(id, c->lease) ;
+  store(c->pidfd, id) ;
+}
+
+static void drop_holder (client const *c)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
   if (c->pidfd < 0) return ;
   pidfd_id(id, c->lease) ;
   drop(id) ;
 }
 
+ /* Before the answer leaves: a lease the next holdingpend would not know could be granted twice. */
+void keep_lease (client *c)
+{
+  if (!g.keeppath) return ;
+  c->kept = store_connection(c) ;
+  if (c->kept) store_holder(c) ;
+}
+
 void keep_lease_drop (client *c)
 {
   if (!c->kept) return ;
-  drop_lease_records(c) ;
+  drop_connection(c) ;
+  drop_holder(c) ;
   c->kept = 0 ;
 }
 
- /* The careful kill started: the next holdingpend must go on with it. */
+ /* The careful kill started: the next holdingpend must go on with it. Only the connection's record says so. */
 void keep_lease_kill (client *c)
 {
   if (!c->kept) return ;
-  drop_lease_records(c) ;
+  drop_connection(c) ;
   c->killwall = (uint64_t)time(0) ;
-  keep_lease(c) ;
+  c->kept = store_connection(c) ;
 }
 
  /*
@@ -243,10 +258,17 @@ static void refresh_held (slot *s)
   fd_close(fd) ;
 }
 
+ /* Every third of -F, well before anything kept expires. */
+static void schedule_refresh (void)
+{
+  tain next ;
+  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
+  timer_set(&g.keeptimer, &next) ;
+}
+
  /* Every kept fd is stored again with a new expiry, well before the old one. */
 void keep_refresh (void)
 {
-  tain next ;
   for (size_t i = 0 ; i < NPOOLS() ; i++)
   {
     pool *p = POOLS()[i] ;
@@ -261,12 +283,11 @@ void keep_refresh (void)
     {
       client *c = CLIENT(k) ;
       if (!c->kept) continue ;
-      drop_lease_records(c) ;
+      keep_lease_drop(c) ;
       keep_lease(c) ;
     }
   }
-  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
-  timer_set(&g.keeptimer, &next) ;
+  schedule_refresh() ;
 }
 
 
@@ -303,14 +324,22 @@ static slot *slot_numbered (pool *p, uint64_t id)
   return 0 ;
 }
 
+ /* A slot record's id: its pool's name, the pool if configured, and slot kind size lock dirhash. 0 if it is not one. */
+static int scan_slot_id (char const *id, char *name, pool **p, uint64_t *v)
+{
+  char const *rest ;
+  if (strncmp(id, ID_SLOT, strlen(ID_SLOT))) return 0 ;
+  *p = scan_pool(id + strlen(ID_SLOT), name, &rest) ;
+  return name[0] && scan_fields(rest, v, 5) ;
+}
+
 static int take_slot (s6_fdholder_fd_t const *e)
 {
   char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
-  char const *rest ;
   uint64_t v[5] ;
-  pool *p = scan_pool(e->id + strlen(ID_SLOT), name, &rest) ;
+  pool *p ;
   slot *s ;
-  if (!p || p->removed || !scan_fields(rest, v, 5)) return 0 ;
+  if (!scan_slot_id(e->id, name, &p, v) || !p || p->removed) return 0 ;
   s = slot_numbered(p, v[0]) ;
    /* only the same resource is taken back: anything else is reserved anew */
   if (!s || s->retire || s->adopt >= 0 || v[1] != p->conf.kind || v[2] != p->conf.size
@@ -320,14 +349,15 @@ static int take_slot (s6_fdholder_fd_t const *e)
   return 1 ;
 }
 
-static void take_pidfds (genalloc const *dump, client *c)
+ /* The holder's pidfd kept with the lease: taken from the dump, so that it is not dropped with the rest. */
+static void take_pidfd (genalloc *dump, client *c)
 {
   char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  s6_fdholder_fd_t const *e = genalloc_s(s6_fdholder_fd_t, dump) ;
+  s6_fdholder_fd_t *e = genalloc_s(s6_fdholder_fd_t, dump) ;
   size_t n = genalloc_len(s6_fdholder_fd_t, dump) ;
   pidfd_id(id, c->lease) ;
   for (size_t i = 0 ; i < n ; i++)
-    if (e[i].fd >= 0 && !strcmp(e[i].id, id)) { c->pidfd = e[i].fd ; ((s6_fdholder_fd_t *)e)[i].fd = -1 ; return ; }
+    if (e[i].fd >= 0 && !strcmp(e[i].id, id)) { c->pidfd = e[i].fd ; e[i].fd = -1 ; return ; }
 }
 
  /* The kind and size a kept slot record gives the pool's slot; memfd and 0 if none. */
@@ -340,11 +370,9 @@ static void slot_record (genalloc const *dump, char const *name, uint64_t id, un
   for (size_t i = 0 ; i < n ; i++)
   {
     char pname[HOLDINGPEN_POOLNAME_MAX + 1] ;
-    char const *rest ;
+    pool *p ;
     uint64_t v[5] ;
-    if (strncmp(e[i].id, ID_SLOT, strlen(ID_SLOT))) continue ;
-    scan_pool(e[i].id + strlen(ID_SLOT), pname, &rest) ;
-    if (strcmp(pname, name) || !scan_fields(rest, v, 5) || v[0] != id) continue ;
+    if (!scan_slot_id(e[i].id, pname, &p, v) || strcmp(pname, name) || v[0] != id) continue ;
     *kind = (unsigned int)v[1] ;
     *size = v[2] ;
     return ;
@@ -370,7 +398,7 @@ static slot *lease_slot (genalloc const *dump, pool *p, char const *name, uint64
   return s ? s : id <= UINT32_MAX ? pool_extra_slot(p, (uint32_t)id) : 0 ;
 }
 
-static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
+static int take_lease (genalloc *dump, s6_fdholder_fd_t const *e)
 {
   char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
   char const *rest ;
@@ -391,7 +419,7 @@ static int take_lease (genalloc const *dump, s6_fdholder_fd_t const *e)
   c->gid = (gid_t)v[2] ;
   c->pid = (pid_t)v[3] ;
   c->kept = 1 ;
-  take_pidfds(dump, c) ;
+  take_pidfd(dump, c) ;
   if (lease > g.nextlease) g.nextlease = lease ;
   lease_restore(c, s, v[4], v[5], v[6]) ;
   return 1 ;
@@ -440,9 +468,6 @@ void keep_restore (void)
 
 void keep_init (void)
 {
-  tain next ;
   g.keeptimer.id = TIMER_KEEP ;
-  if (!g.keeppath) return ;
-  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
-  timer_set(&g.keeptimer, &next) ;
+  if (g.keeppath) schedule_refresh() ;
 }
