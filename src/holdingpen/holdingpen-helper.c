@@ -168,6 +168,14 @@ static void drop (helper *h)
   }
 }
 
+ /* A failure after the resource was made: it goes, errno stays what failed. 0, always. */
+static int drop_failing (helper *h)
+{
+  int e = errno ;
+  drop(h) ;
+  return (errno = e, 0) ;
+}
+
  /*
    fallocate leaves shmem pages allocated but not yet cleared: the kernel
    zeroes each one at its first fault. Fault them all now, so that the
@@ -226,12 +234,7 @@ static int take (helper *h, int (*op)(helper *, uint64_t, uint64_t), int look)
     uint64_t len = h->size - off < chunk ? h->size - off : chunk ;
     h->reason = look ? memshort(h, off ? len : h->size) : 0 ;
     if (h->reason) { drop(h) ; return (errno = h->kind == HP_KIND_HUGETLB ? ENOSPC : ENOMEM, 0) ; }
-    if ((*op)(h, off, len) < 0)
-    {
-      int e = errno ;
-      drop(h) ;
-      return (errno = e, 0) ;
-    }
+    if ((*op)(h, off, len) < 0) return drop_failing(h) ;
   }
   return 1 ;
 }
@@ -260,7 +263,7 @@ static int op_mlock (helper *h, uint64_t off, uint64_t len)
 static int map_and_lock (helper *h)
 {
   h->map = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
-  if (h->map == MAP_FAILED) { int e = errno ; h->map = 0 ; drop(h) ; return (errno = e, 0) ; }
+  if (h->map == MAP_FAILED) { h->map = 0 ; return drop_failing(h) ; }
   return take(h, &op_mlock, 0) ;
 }
 
@@ -279,13 +282,7 @@ static int settle (helper *h)
     case HP_KIND_MEMFD :
     case HP_KIND_HUGETLB :
       if (h->lock) return map_and_lock(h) ;
-      if (h->kind == HP_KIND_MEMFD && !prefault(h))
-      {
-        int e = errno ;
-        drop(h) ;
-        return (errno = e, 0) ;
-      }
-      return 1 ;
+      return h->kind == HP_KIND_MEMFD && !prefault(h) ? drop_failing(h) : 1 ;
     default : return 1 ;
   }
 }
@@ -304,8 +301,7 @@ static int reserve (helper *h)
   if (hp_kind_isdisk(h->kind))
   {
      /* a full disk says ENOSPC, cleanly: no need to look first */
-    if (fallocate(h->fd, 0, 0, (off_t)h->size) < 0) { int e = errno ; drop(h) ; errno = e ; r = 0 ; }
-    else r = 1 ;
+    r = fallocate(h->fd, 0, 0, (off_t)h->size) < 0 ? drop_failing(h) : 1 ;
   }
   else
   {
