@@ -294,29 +294,24 @@ static void print_metrics (char const *s, size_t len)
 static void print_table (char const *s, size_t len, char const *first, column const *cols)
 {
   int header = 0 ;
-  size_t flen = strlen(first) ;
   char const *end = s + len ;
-  while (s < end)
+  char const *line ;
+  size_t linelen ;
+  while ((line = next_record(&s, end, first, &linelen)))
   {
-    char const *nl = memchr(s, '\n', end - s) ;
-    size_t linelen = nl ? (size_t)(nl - s) : (size_t)(end - s) ;
-    if (linelen > flen && !memcmp(s, first, flen) && s[flen] == '=')
+    if (!header)
     {
-      if (!header)
-      {
-        for (column const *c = cols ; c->key ; c++) put_cell(c->title, strlen(c->title), c->width) ;
-        buffer_put(buffer_1, "\n", 1) ;
-        header = 1 ;
-      }
-      for (column const *c = cols ; c->key ; c++)
-      {
-        size_t vlen ;
-        char const *v = value(s, linelen, c->key, &vlen) ;
-        put_cell(v, vlen, c->width) ;
-      }
+      for (column const *c = cols ; c->key ; c++) put_cell(c->title, strlen(c->title), c->width) ;
       buffer_put(buffer_1, "\n", 1) ;
+      header = 1 ;
     }
-    s += linelen + 1 ;
+    for (column const *c = cols ; c->key ; c++)
+    {
+      size_t vlen ;
+      char const *v = value(line, linelen, c->key, &vlen) ;
+      put_cell(v, vlen, c->width) ;
+    }
+    buffer_put(buffer_1, "\n", 1) ;
   }
   if (header) buffer_put(buffer_1, "\n", 1) ;
 }
