@@ -56,13 +56,6 @@
 #define USAGE "hp-probe-adopt [ -l ] helper kind size mode [ dir ]"
 #define TOKEN "holdingpen-adopt-token"
 
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
-
  /* a skalibs unixmessage: length:u32 nfds:u16, big-endian, then the payload; the fd rides on the first byte */
 static void send_cmd (int s, char const *body, size_t len, int fd)
 {
@@ -97,7 +90,7 @@ static int recv_exact (int s, unsigned char *buf, size_t len, long long deadline
     struct iovec v = { .iov_base = buf, .iov_len = len } ;
     struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) } ;
     struct pollfd x = { .fd = s, .events = POLLIN } ;
-    long long left = deadline - now_ms() ;
+    long long left = deadline - hp_now_ms() ;
     ssize_t r ;
     if (left <= 0) return -1 ;
     r = poll(&x, 1, (int)left) ;
@@ -124,7 +117,7 @@ static char recv_msg (int s, long long ms, int *fd, unsigned int *nfds)
 {
   unsigned char h[6], body[64] ;
   uint32_t len ;
-  long long deadline = now_ms() + ms ;
+  long long deadline = hp_now_ms() + ms ;
   int r ;
   *fd = -1 ;
   r = recv_exact(s, h, 6, deadline, fd) ;

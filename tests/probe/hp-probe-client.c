@@ -60,19 +60,6 @@ struct answer_s
   int fds[MAXFDS] ;
 } ;
 
-static void sleep_ms (long ms)
-{
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L } ;
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
-}
-
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
-
 static int connect_to (char const *path)
 {
   struct sockaddr_un sa ;
@@ -144,7 +131,7 @@ static int recv_exact (int s, unsigned char *buf, size_t len, long long deadline
     struct iovec v = { .iov_base = buf, .iov_len = len } ;
     struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) } ;
     struct pollfd x = { .fd = s, .events = POLLIN } ;
-    long long left = deadline - now_ms() ;
+    long long left = deadline - hp_now_ms() ;
     ssize_t r ;
     if (left <= 0) return -1 ;
     r = poll(&x, 1, (int)left) ;
@@ -200,7 +187,7 @@ static uint64_t unpack64 (unsigned char const *s)
    (generous: the daemon may flush the answer and close later, on a timer) */
 static void check_closed (int s)
 {
-  long long deadline = now_ms() + 5000 ;
+  long long deadline = hp_now_ms() + 5000 ;
   for (;;)
   {
     unsigned char c ;
@@ -293,7 +280,7 @@ int main (int argc, char const *const *argv)
     unsigned long long secs ;
     if (argc < 4 || !hp_scan_ull(argv[3], &secs)) hp_dieusage(PROG, USAGE) ;
     send_raw(s, "\0\0\0", 3, 0, 0) ;
-    sleep_ms((long)secs * 1000) ;
+    hp_sleep_ms((long)secs * 1000) ;
     printf("answer=skipped\n") ;
     return 0 ;
   }
@@ -350,10 +337,10 @@ int main (int argc, char const *const *argv)
   }
   else hp_dieusage(PROG, USAGE) ;
 
-  r = recv_answer(s, now_ms() + timeout, &a) ;
+  r = recv_answer(s, hp_now_ms() + timeout, &a) ;
   print_answer(r, &a, !strncmp(mode, "claim", 5)) ;
   if (r == 1 && !strcmp(mode, "status") && a.len > 1) fwrite(a.s + 1, 1, a.len - 1, stdout) ;
-  if (r == 1 && a.len && a.s[0] == 0 && hold) { fflush(stdout) ; sleep_ms(hold) ; }
+  if (r == 1 && a.len && a.s[0] == 0 && hold) { fflush(stdout) ; hp_sleep_ms(hold) ; }
   if (r == 0 || r == -2 || (expect_close && r == 1)) check_closed(s) ;
   for (unsigned int i = 0 ; i < a.nfds ; i++) close(a.fds[i]) ;
   close(s) ;

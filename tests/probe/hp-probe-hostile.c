@@ -48,19 +48,6 @@
 #define MAXCONN 4096
 #define CHUNK 65536
 
-static void sleep_ms (long ms)
-{
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L } ;
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
-}
-
-static long long now_ms (void)
-{
-  struct timespec ts ;
-  clock_gettime(CLOCK_MONOTONIC, &ts) ;
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
-}
-
 static unsigned long long arg_ull (char const *s, unsigned long long max)
 {
   unsigned long long u ;
@@ -141,7 +128,7 @@ static int read_answer (int s, long long deadline, unsigned int *nfds)
     struct iovec v = { .iov_base = buf + got, .iov_len = sizeof(buf) - got } ;
     struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) } ;
     struct pollfd p = { .fd = s, .events = POLLIN } ;
-    long long left = deadline - now_ms() ;
+    long long left = deadline - hp_now_ms() ;
     ssize_t r ;
     if (left <= 0) return -2 ;
     if (poll(&p, 1, (int)left) <= 0) continue ;
@@ -169,7 +156,7 @@ static int wait_closed (int s, long long deadline)
   for (;;)
   {
     struct pollfd p = { .fd = s, .events = POLLIN } ;
-    long long left = deadline - now_ms() ;
+    long long left = deadline - hp_now_ms() ;
     ssize_t r ;
     if (left <= 0) return 0 ;
     if (poll(&p, 1, (int)left) <= 0) continue ;
@@ -219,7 +206,7 @@ static int do_trickle (char const *path, char const *const *argv)
   static char chunk[CHUNK] ;
   unsigned int n = arg_ull(argv[0], 64) ;
   unsigned long long len = arg_ull(argv[1], 0xffffffffULL) ;
-  long long deadline = now_ms() + 1000 * (long long)arg_ull(argv[2], 3600) ;
+  long long deadline = hp_now_ms() + 1000 * (long long)arg_ull(argv[2], 3600) ;
   unsigned long long max = arg_ull(argv[3], 1ULL << 40) ;
   unsigned long long total = 0 ;
   unsigned int answers = 0, closed = 0 ;
@@ -231,7 +218,7 @@ static int do_trickle (char const *path, char const *const *argv)
     put_header(h, (uint32_t)len, 0) ;
     if (send(t[i].fd, h, 6, MSG_NOSIGNAL) != 6) t[i].closed = 1 ;
   }
-  while (now_ms() < deadline)
+  while (hp_now_ms() < deadline)
   {
     int moved = 0 ;
     unsigned int open = 0 ;
@@ -241,7 +228,7 @@ static int do_trickle (char const *path, char const *const *argv)
       if (!t[i].closed) open++ ;
     }
     if (!open) break ;
-    if (!moved) sleep_ms(5) ;
+    if (!moved) hp_sleep_ms(5) ;
   }
   for (unsigned int i = 0 ; i < n ; i++)
   {
@@ -265,10 +252,10 @@ static int do_fds (char const *path, char const *const *argv)
   int code ;
   if (null < 0) hp_die(111, PROG, "open /dev/null") ;
   if (!send_with_fds(s, buf, len, null, n)) hp_die(111, PROG, "sendmsg") ;
-  code = read_answer(s, now_ms() + 5000, &nfds) ;
+  code = read_answer(s, hp_now_ms() + 5000, &nfds) ;
   if (code >= 0) printf("answer=%d nfds=%u\n", code, nfds) ;
   else printf("answer=%s\n", code == -1 ? "eof" : "none") ;
-  printf("closed=%d\n", code == -1 || wait_closed(s, now_ms() + 5000)) ;
+  printf("closed=%d\n", code == -1 || wait_closed(s, hp_now_ms() + 5000)) ;
   return 0 ;
 }
 
@@ -307,7 +294,7 @@ static int do_claimfork (char const *path, char const *const *argv)
     unsigned int nfds ;
     int code, null = open("/dev/null", O_RDWR) ;
     if (null >= 0) { dup2(null, 0) ; dup2(null, 1) ; dup2(null, 2) ; if (null > 2) close(null) ; }
-    code = read_answer(s, now_ms() + 3600000, &nfds) ;
+    code = read_answer(s, hp_now_ms() + 3600000, &nfds) ;
     if (code >= 0) snprintf(line, sizeof(line), "answer=%d\n", code) ;
     else snprintf(line, sizeof(line), "answer=eof\n") ;
     append(argv[1], line) ;

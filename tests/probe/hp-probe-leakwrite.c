@@ -22,12 +22,6 @@
 #define PROG "hp-probe-leakwrite"
 #define USAGE "hp-probe-leakwrite delayms bytes donefile"
 
-static void sleep_ms (unsigned long long ms)
-{
-  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L } ;
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
-}
-
 int main (int argc, char const *const *argv)
 {
   unsigned long long delay, bytes, written = 0 ;
@@ -53,7 +47,7 @@ int main (int argc, char const *const *argv)
     if (nul > 2) close(nul) ;
   }
   setsid() ;
-  sleep_ms(delay) ;
+  hp_sleep_ms(delay) ;
   memset(buf, 0xab, sizeof(buf)) ;
   while (written < bytes)
   {
@@ -71,6 +65,6 @@ int main (int argc, char const *const *argv)
     fprintf(f, "written=%llu\n", written) ;
     if (fclose(f) || rename(tmp, argv[3]) < 0) return 111 ;
   }
-  sleep_ms(120000) ;
+  hp_sleep_ms(120000) ;
   return 0 ;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What the probes write: recognisable in a dump, never all zeros. */
@@ -60,6 +61,20 @@ static inline int hp_env_fd (char const *prog, char const *name)
   unsigned long long u = hp_env_ull(prog, name) ;
   if (u > 1000000) { fprintf(stderr, "%s: fatal: %s is not an fd number\n", prog, name) ; exit(111) ; }
   return (int)u ;
+}
+
+/* Milliseconds on the monotonic clock, and a sleep that EINTR does not cut short. */
+static inline long long hp_now_ms (void)
+{
+  struct timespec ts ;
+  clock_gettime(CLOCK_MONOTONIC, &ts) ;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 ;
+}
+
+static inline void hp_sleep_ms (unsigned long long ms)
+{
+  struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L } ;
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
 }
 
 static inline size_t hp_pagesize (void)
