@@ -76,6 +76,17 @@ static void sleep_us (double us)
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
 }
 
+ /* Starts the clock, then connects: a claim's time counts from before the connect. */
+static double connect_timed (target const *t, holdingpen *a, tain *deadline)
+{
+  double t0 ;
+  tain_now_g() ;
+  tain_addsec_g(deadline, 10) ;
+  t0 = now_us() ;
+  if (!holdingpen_start_g(a, t->path, deadline)) strerr_diefu2sys(111, "connect to ", t->path) ;
+  return t0 ;
+}
+
  /*
    One claim: 1 and the connection in *a if granted (the resource fd is
    closed), 0 if busy (nothing left open). *us: connect to fd in hand.
@@ -89,10 +100,7 @@ static int claim_raw (target const *t, holdingpen *a, double *us)
   tain deadline ;
   double t0 ;
   int r ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, 10) ;
-  t0 = now_us() ;
-  if (!holdingpen_start_g(a, t->path, &deadline)) strerr_diefu2sys(111, "connect to ", t->path) ;
+  t0 = connect_timed(t, a, &deadline) ;
   if (!unixmessage_put(&a->connection.out, &m)
    || !unixmessage_sender_timed_flush_g(&a->connection.out, &deadline))
     strerr_diefu2sys(111, "send a request to ", t->path) ;
@@ -111,10 +119,7 @@ static int claim_hp (target const *t, holdingpen *a, double *us)
   tain deadline ;
   double t0 ;
   int r ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, 10) ;
-  t0 = now_us() ;
-  if (!holdingpen_start_g(a, t->path, &deadline)) strerr_diefu2sys(111, "connect to ", t->path) ;
+  t0 = connect_timed(t, a, &deadline) ;
   r = holdingpen_claim_g(a, &lease, t->pool, 0, HOLDINGPEN_CLAIM_NOWAIT, &deadline) ;
   *us = now_us() - t0 ;
   if (r < 0) strerr_diefu4sys(111, "claim from ", t->path, " pool ", t->pool) ;
