@@ -29,6 +29,12 @@ for id in $USERS $CONSOLE $OCTAVE $OTHER $CLOSED ; do
   getent group "$id" > /dev/null && skip_all "gid $id exists on this machine"
 done
 
+# 300 groups with no rule and no entry on this machine
+MANY=$(seq 40000 40299 | tr '\n' , | sed 's/,$//')
+for id in 40000 40150 40299 ; do
+  getent group "$id" > /dev/null && skip_all "gid $id exists on this machine"
+done
+
 R=$T/rules
 hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 hp_rule "$R" "gid/$CONSOLE" HOLDINGPEN_CLAIM_REGEX=matlab-mem
@@ -77,6 +83,12 @@ cases() {
   is "$?" 0 "$1: supplementary $OCTAVE and $CONSOLE: the rule of $OCTAVE decides, octave-mem granted"
   claim_with $LAB $USERS $CONSOLE,$OCTAVE matlab-mem
   is "$?" 1 "$1: and matlab-mem, which only $CONSOLE's rule allows, denied: the first rule found decides"
+
+  # more supplementary groups than holdingpend reads at once (256): all are seen
+  claim_with $LAB $USERS "$MANY,$CONSOLE" matlab-mem
+  is "$?" 0 "$1: console among 301 supplementary groups: granted"
+  claim_with $LAB $USERS "$MANY" matlab-mem
+  is "$?" 1 "$1: the same 300 groups without console: denied"
 
   hp_as "$LAB:$USERS" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" > /dev/null 2>&1
   is "$?" 1 "$1: no rule gives the lab user the listing"

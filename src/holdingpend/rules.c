@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <skalibs/types.h>
+#include <skalibs/alloc.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/cdb.h>
 #include <skalibs/env.h>
@@ -53,31 +54,52 @@ static s6_accessrules_result_t check_id (char const *prefix, uint64_t id, s6_acc
   return check(key, 4 + uint64_fmt(key + 4, id), params) ;
 }
 
-static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t *params)
+static s6_accessrules_result_t check_groups (client const *c, gid_t const *groups, size_t n, s6_accessrules_params_t *params)
 {
-  gid_t groups[GROUPS_MAX] ;
-  socklen_t len = sizeof(groups) ;
-  s6_accessrules_result_t r = check_id("uid/", c->uid, params) ;
-  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
-  r = check_id("gid/", c->gid, params) ;
-  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
-   /* more groups than that: only the first GROUPS_MAX are seen, which can only deny more */
-  if (getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+  for (size_t i = 0 ; i < n ; i++)
   {
-    if (errno != ERANGE) len = 0 ;
-    else
-    {
-      len = sizeof(groups) ;
-      if (getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) len = 0 ;
-    }
-  }
-  if (len > sizeof(groups)) len = sizeof(groups) ;
-  for (size_t i = 0 ; i < len / sizeof(gid_t) ; i++)
-  {
+    s6_accessrules_result_t r ;
     if (groups[i] == c->gid) continue ;
     r = check_id("gid/", groups[i], params) ;
     if (r != S6_ACCESSRULES_NOTFOUND) return r ;
   }
+  return S6_ACCESSRULES_NOTFOUND ;
+}
+
+ /*
+   The supplementary groups, as the kernel recorded them at connect time.
+   Most clients have a few: they fit on the stack. More than GROUPS_MAX,
+   the kernel says how much room they need (ERANGE), and they are read
+   again into that. If they cannot be read at all, the lookup is an
+   error, so that a client whose groups are unknown gets no rights.
+*/
+static s6_accessrules_result_t lookup_groups (client const *c, s6_accessrules_params_t *params)
+{
+  gid_t groups[GROUPS_MAX] ;
+  socklen_t len = sizeof(groups) ;
+  if (!getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+    return check_groups(c, groups, len / sizeof(gid_t), params) ;
+  if (errno == ENOPROTOOPT) return S6_ACCESSRULES_NOTFOUND ;  /* before Linux 4.13: primary gid only */
+  if (errno != ERANGE) return S6_ACCESSRULES_ERROR ;
+  {
+    s6_accessrules_result_t r = S6_ACCESSRULES_ERROR ;
+    gid_t *many = alloc(len) ;
+    if (!many) return S6_ACCESSRULES_ERROR ;
+    if (!getsockopt(client_fd(c), SOL_SOCKET, SO_PEERGROUPS, many, &len))
+      r = check_groups(c, many, len / sizeof(gid_t), params) ;
+    alloc_free(many) ;
+    return r ;
+  }
+}
+
+static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t *params)
+{
+  s6_accessrules_result_t r = check_id("uid/", c->uid, params) ;
+  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+  r = check_id("gid/", c->gid, params) ;
+  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+  r = lookup_groups(c, params) ;
+  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
   return check("uid/default", 11, params) ;
 }
 
