@@ -92,15 +92,25 @@ static s6_accessrules_result_t lookup_groups (client const *c, s6_accessrules_pa
   }
 }
 
+ /*
+   libs6's uid and gid lookup (uid/self, uid/UID, gid/self, gid/GID, then
+   uid/default), with the supplementary groups slipped in just before
+   uid/default, which it asks last.
+*/
+static s6_accessrules_result_t check_with_groups (char const *key, size_t len, void const *data, s6_accessrules_params_t *params)
+{
+  if (len == 11 && !memcmp(key, "uid/default", 11))
+  {
+    s6_accessrules_result_t r = lookup_groups(data, params) ;
+    if (r != S6_ACCESSRULES_NOTFOUND) return r ;
+  }
+  return check(key, len, params) ;
+}
+
 static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t *params)
 {
-  s6_accessrules_result_t r = check_id("uid/", c->uid, params) ;
-  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
-  r = check_id("gid/", c->gid, params) ;
-  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
-  r = lookup_groups(c, params) ;
-  if (r != S6_ACCESSRULES_NOTFOUND) return r ;
-  return check("uid/default", 11, params) ;
+  uidgid_t ug = { .left = c->uid, .right = c->gid } ;
+  return s6_accessrules_keycheck_uidgid(&ug, c, params, &check_with_groups) ;
 }
 
 static int parse_env (client *c, char const *s, size_t len)
