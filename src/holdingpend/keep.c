@@ -210,52 +210,79 @@ static void drop_holder (client const *c)
   drop(id) ;
 }
 
+ /*
+   A held slot's resource must never be in the fd holder without its
+   lease's record: the next holdingpend would take it for a ready slot,
+   and the next holder would read the previous one's bytes. So the
+   resource goes before the lease's record at the lease's end, is taken
+   out while the lease's record is stored anew, and goes at once if the
+   lease cannot be kept.
+*/
+
+ /* A held slot's resource out of the fd holder, for a moment: its fd, or -1. */
+static int take_out (slot *s)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  tain d ;
+  int fd ;
+  s->kept = 0 ;
+  if (!connect_keeper()) return -1 ;
+  slot_id(id, s) ;
+  deadline(&d) ;
+  fd = s6_fdholder_retrieve_maybe_delete_g(&keeper, id, 1, &d) ;
+  if (fd < 0 && errno != ENOENT)
+  {
+    strerr_warnwu2sys("take back from the fd holder: ", id) ;
+    disconnect() ;
+  }
+  return fd ;
+}
+
+static void put_back (slot *s, int fd)
+{
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  slot_id(id, s) ;
+  s->kept = store(fd, id) ;
+  fd_close(fd) ;
+}
+
  /* Before the answer leaves: a lease the next holdingpend would not know could be granted twice. */
 void keep_lease (client *c)
 {
   if (!g.keeppath) return ;
   c->kept = store_connection(c) ;
   if (c->kept) store_holder(c) ;
+  else keep_slot_drop(c->slot) ;
 }
 
 void keep_lease_drop (client *c)
 {
+  keep_slot_drop(c->slot) ;
   if (!c->kept) return ;
   drop_connection(c) ;
   drop_holder(c) ;
   c->kept = 0 ;
 }
 
+ /* The lease's record stored anew, with killwall, its slot's resource out meanwhile; the holder's record too if all. */
+static void lease_anew (client *c, int all, uint64_t killwall)
+{
+  slot *s = c->slot ;
+  int fd = s->kept ? take_out(s) : -1 ;
+  drop_connection(c) ;
+  if (all) drop_holder(c) ;
+  c->killwall = killwall ;
+  c->kept = store_connection(c) ;
+  if (c->kept && all) store_holder(c) ;
+  if (fd < 0) return ;
+  if (c->kept) put_back(s, fd) ;
+  else fd_close(fd) ;
+}
+
  /* The careful kill started: the next holdingpend must go on with it. Only the connection's record says so. */
 void keep_lease_kill (client *c)
 {
-  if (!c->kept) return ;
-  drop_connection(c) ;
-  c->killwall = (uint64_t)time(0) ;
-  c->kept = store_connection(c) ;
-}
-
- /*
-   A held slot's resource is only in the fd holder (holdingpend gave its
-   copy to the holder): it is taken out for a moment and stored again.
-*/
-static void refresh_held (slot *s)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  tain d ;
-  int fd ;
-  if (!connect_keeper()) return ;
-  slot_id(id, s) ;
-  deadline(&d) ;
-  fd = s6_fdholder_retrieve_maybe_delete_g(&keeper, id, 1, &d) ;
-  if (fd < 0)
-  {
-    if (errno != ENOENT) { strerr_warnwu2sys("take back from the fd holder: ", id) ; disconnect() ; }
-    s->kept = 0 ;
-    return ;
-  }
-  s->kept = store(fd, id) ;
-  fd_close(fd) ;
+  if (c->kept) lease_anew(c, 0, (uint64_t)time(0)) ;
 }
 
  /* Every third of -F, well before anything kept expires. */
@@ -275,17 +302,13 @@ void keep_refresh (void)
     for (size_t j = 0 ; j < NSLOTS(p) ; j++)
     {
       slot *s = SLOTS(p)[j] ;
-      if (!s->kept) continue ;
+       /* a held slot's resource goes with its lease, below */
+      if (!s->kept || (s->holder && s->holder->kept)) continue ;
       if (s->fd >= 0) keep_slot(s) ;
-      else refresh_held(s) ;
+      else keep_slot_drop(s) ;
     }
     for (uint32_t k = p->holders.head ; k != CLIENT_NONE ; k = CLIENT(k)->plink.next)
-    {
-      client *c = CLIENT(k) ;
-      if (!c->kept) continue ;
-      keep_lease_drop(c) ;
-      keep_lease(c) ;
-    }
+      if (CLIENT(k)->kept) lease_anew(CLIENT(k), 1, CLIENT(k)->killwall) ;
   }
   schedule_refresh() ;
 }

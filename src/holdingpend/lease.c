@@ -104,7 +104,6 @@ void lease_end (client *c, char const *event)
   slot *s = c->slot ;
   log_lease(event, c) ;
   keep_lease_drop(c) ;
-  keep_slot_drop(s) ;
   client_close(c) ;
   slot_recycle(s) ;
 }
