@@ -35,6 +35,7 @@
      keep.c         leases and resources kept across restarts (-f)
      timer.c        every deadline, in one tree
      clist.c        lists of clients, through links inside them
+     uidcount.c     counts per uid: a pool's claims, the connections
      log.c          the transaction log, a function per event
 */
 
