@@ -3,7 +3,8 @@
 # copy of this tree so that the normal build is left alone. Any sanitizer
 # report, from any program the tests ran (the daemon, helpers, clients,
 # probes), fails the run, even one in a process whose exit status no test
-# looked at: reports go to files, counted at the end.
+# looked at: reports go to files, counted at the end. The daemon is built
+# with HP_TREE_CHECKS: its timer tree is checked whole after every change.
 # Usage: tools/sanitize.sh [ prove options ]
 
 PROG=sanitize.sh
@@ -17,7 +18,7 @@ git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$T/src" || 
 cd "$T/src" || exit 111
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 ./configure > /dev/null || exit 1
-make -s CFLAGS="-O1 -g $san" LDFLAGS="$san" all examples bench > /dev/null || exit 1
+make -s CFLAGS="-O1 -g $san -DHP_TREE_CHECKS" LDFLAGS="$san" all examples bench > /dev/null || exit 1
  # the probes are instruments, not the product: instrumented, they would
  # count ASan's own shadow-memory faults as the product's; the few library
  # functions a probe calls are compiled in plain, with it

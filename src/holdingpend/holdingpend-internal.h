@@ -12,7 +12,7 @@
 #include <skalibs/genalloc.h>
 #include <skalibs/genset.h>
 #include <skalibs/gensetdyn.h>
-#include <skalibs/avltree.h>
+#include <skalibs/avltreen.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
@@ -33,7 +33,7 @@
      status.c       the status records
      holder.c       signals to a lease's holder, through its pidfd
      keep.c         leases and resources kept across restarts (-f)
-     timer.c        every deadline, in one tree
+     timer.c        every deadline, in one tree of fixed size
      clist.c        lists of clients, through links inside them
      uidcount.c     counts per uid: a pool's claims, the connections
      log.c          the transaction log, a function per event
@@ -60,6 +60,7 @@ struct timer_s
 
 extern void tain_in_ms (tain *, uint32_t) ;
 extern void timer_init (void) ;
+extern int timer_room (uint32_t) ;
 extern void timer_set (timer *, tain const *) ;
 extern void timer_cancel (timer *) ;
 extern int timer_next (tain *) ;
@@ -364,8 +365,8 @@ struct global_s
   genset clientset ;
   uint32_t *clientfree ;
   clist active ;             /* clients whose fd is polled */
-  avltree timers ;
-  avltree helpers ;          /* slot index by helper pid */
+  avltreen timers ;          /* sized for every timer there can be (timer_room) */
+  avltreen helpers ;         /* slot index by helper pid, sized for every slot */
   genalloc connperuid ;      /* uidcount: connections per uid */
   char const *keeppath ;     /* -f: the fd holder that keeps leases and resources across restarts */
   unsigned int keepsecs ;    /* -F: how long they are kept without a holdingpend */

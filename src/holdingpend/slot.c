@@ -15,7 +15,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/cbuffer.h>
 #include <skalibs/gensetdyn.h>
-#include <skalibs/avltree.h>
+#include <skalibs/avltreen.h>
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
 
@@ -108,7 +108,13 @@ slot *slot_new (pool *p)
   memset(s, 0, sizeof(slot)) ;
   if (!gensetdyn_new(&g.slots, &i)) goto err ;
   *(slot **)gensetdyn_p(&g.slots, i) = s ;
-  if (!genalloc_append(slot *, &p->slots, &s)) { gensetdyn_delete(&g.slots, i) ; goto err ; }
+   /* the trees have room for every slot: spawning and arming never allocate */
+  if (!timer_room(gensetdyn_n(&g.slots)) || !hp_tree_reserve(&g.helpers, gensetdyn_n(&g.slots))
+   || !genalloc_append(slot *, &p->slots, &s))
+  {
+    gensetdyn_delete(&g.slots, i) ;
+    goto err ;
+  }
   s->helperfd = -1 ;
   s->adopt = -1 ;
   s->pool = p ;
@@ -192,7 +198,7 @@ void slot_stop_helper (slot *s)
   close_helper_socket(s) ;
   if (s->pid > 0)
   {
-    avltree_delete(&g.helpers, &s->pid) ;
+    avltreen_delete(&g.helpers, &s->pid) ;
     kill(s->pid, SIGTERM) ;
   }
   s->pid = 0 ;
@@ -255,7 +261,8 @@ void slot_spawn (slot *s)
   if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
   s->helperfd = fd ;
   s->pid = pid ;
-  if (!avltree_insert(&g.helpers, s->index)) strerr_diefu1sys(111, "record a helper") ;
+   /* slot_new made room for every slot's helper */
+  if (!avltreen_insert(&g.helpers, s->index)) strerr_dief1x(111, "the helper tree is full") ;
   if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
   s->stale = 0 ;
   log_slot("helper-spawn", s) ;
@@ -390,8 +397,8 @@ void slot_reap (void)
     uint32_t i ;
     pid_t pid = wait_nohang(&wstat) ;
     if (pid <= 0) return ;
-    if (!avltree_search(&g.helpers, &pid, &i)) continue ;
-    avltree_delete(&g.helpers, &pid) ;
+    if (!avltreen_search(&g.helpers, &pid, &i)) continue ;
+    avltreen_delete(&g.helpers, &pid) ;
     helper_died(slot_of_index(i), wstat) ;
   }
 }
@@ -512,5 +519,5 @@ void slot_collect (void)
 void slot_init (void)
 {
   gensetdyn_init(&g.slots, sizeof(slot *), 16, 3, 8) ;
-  avltree_init(&g.helpers, 16, 3, 8, &pid_dtok, &pid_cmp, 0) ;
+  if (!hp_tree_init(&g.helpers, 16, &pid_dtok, &pid_cmp, 0)) strerr_diefu1sys(111, "allocate the helper tree") ;
 }

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include <skalibs/tai.h>
-#include <skalibs/avltree.h>
+#include <skalibs/avltreen.h>
 #include <skalibs/strerr.h>
 
 #include "holdingpend-internal.h"
@@ -13,6 +13,8 @@
    the next step of a careful kill, a helper's respawn) is a timer in one
    tree ordered by time: the loop asks for the soonest, and finding what
    is due costs nothing for the clients and slots that wait for nothing.
+   The tree has room for every timer there can be: one per connection,
+   one per slot, the fd holder's; arming a timer never allocates.
 */
 
 static void *timer_dtok (uint32_t d, void *aux)
@@ -43,29 +45,47 @@ void tain_in_ms (tain *t, uint32_t ms)
 
 void timer_init (void)
 {
-  avltree_init(&g.timers, 8, 3, 8, &timer_dtok, &timer_cmp, 0) ;
+  if (!hp_tree_init(&g.timers, g.maxconn + 1, &timer_dtok, &timer_cmp, 0))
+    strerr_diefu1sys(111, "allocate the timer tree") ;
+}
+
+ /* Room for the timers of nslots slots besides the connections' and the fd holder's. */
+int timer_room (uint32_t nslots)
+{
+  return hp_tree_reserve(&g.timers, g.maxconn + 1 + nslots) ;
+}
+
+ /* The test builds check the whole tree after every change: a corrupted one must not pass unseen. */
+static void check (void)
+{
+#ifdef HP_TREE_CHECKS
+  if (!hp_tree_check(&g.timers)) strerr_dief1x(111, "the timer tree is corrupted") ;
+#endif
 }
 
 void timer_cancel (timer *t)
 {
   if (!t->armed) return ;
-  avltree_delete(&g.timers, t) ;
+  avltreen_delete(&g.timers, t) ;
   t->armed = 0 ;
+  check() ;
 }
 
 void timer_set (timer *t, tain const *when)
 {
   timer_cancel(t) ;
   t->when = *when ;
-  if (!avltree_insert(&g.timers, t->id)) strerr_diefu1sys(111, "arm a timer") ;
+   /* there is room for every timer: a full tree is a bug, not a shortage */
+  if (!avltreen_insert(&g.timers, t->id)) strerr_dief1x(111, "the timer tree is full") ;
   t->armed = 1 ;
+  check() ;
 }
 
  /* The soonest deadline in *deadline; 0 if there is none. */
 int timer_next (tain *deadline)
 {
   uint32_t d ;
-  if (!avltree_min(&g.timers, &d)) return 0 ;
+  if (!avltreen_min(&g.timers, &d)) return 0 ;
   *deadline = ((timer *)timer_dtok(d, 0))->when ;
   return 1 ;
 }
@@ -75,7 +95,7 @@ int timer_due (uint32_t *id)
 {
   uint32_t d ;
   timer *t ;
-  if (!avltree_min(&g.timers, &d)) return 0 ;
+  if (!avltreen_min(&g.timers, &d)) return 0 ;
   t = timer_dtok(d, 0) ;
   if (tain_future(&t->when)) return 0 ;
   timer_cancel(t) ;

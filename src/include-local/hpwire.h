@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <skalibs/functypes.h>
+#include <skalibs/avltreen.h>
+
 #include <holdingpen/protocol.h>
 
  /* The server's side of the wire: what holdingpend makes of a client's bytes. */
@@ -55,5 +58,18 @@ extern void hp_frame_next (hp_inbuf *) ;
 #define HP_PEER_PROVE 0x01   /* do not ask the kernel (SO_PEERPIDFD): prove it the long way */
 extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
 extern int hp_pidfd_exited (int) ;
+
+
+ /*
+   Trees of a size that never grows by itself: skalibs' growing avltree
+   corrupts itself on skalibs before 2.14.5.0 (hp_tree_reserve.c says how).
+   hp_tree_reserve makes room for n nodes, in a new tree if it must;
+   hp_tree_check says whether a tree is whole and in order.
+*/
+
+extern int hp_tree_init (avltreen *, uint32_t, dtok_func_ref, cmp_func_ref, void *) ;
+extern void hp_tree_free (avltreen *) ;
+extern int hp_tree_reserve (avltreen *, uint32_t) ;
+extern int hp_tree_check (avltreen const *) ;
 
 #endif

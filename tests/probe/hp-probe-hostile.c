@@ -21,6 +21,12 @@
          opens N connections (non-blocking connects: those the daemon's
          backlog refuses are not retried), says nothing on them; prints
          "connected=K" and keeps them SECS seconds.
+     churn SPEC SECS
+         opens and closes connections as SPEC says, a comma-separated
+         list of +N (open N more), -N (close the N last opened) and
+         <N (close the N first opened), in
+         order; says nothing on them; prints "open=K" and keeps the
+         ones left open SECS seconds.
      claimfork POOL FILE
          sends a claim on POOL (no deadline), forks, and exits at once:
          the child keeps the connection, reads the answer, appends
@@ -44,7 +50,7 @@
 #include "hp-probe.h"
 
 #define PROG "hp-probe-hostile"
-#define USAGE "hp-probe-hostile socket trickle|fds|hold|claimfork args..."
+#define USAGE "hp-probe-hostile socket trickle|fds|hold|churn|claimfork args..."
 #define MAXCONN 4096
 #define CHUNK 65536
 
@@ -271,6 +277,44 @@ static int do_hold (char const *path, char const *const *argv)
   return 0 ;
 }
 
+static int do_churn (char const *path, char const *const *argv)
+{
+  static int fds[MAXCONN] ;
+  unsigned int secs = arg_ull(argv[1], 3600) ;
+  unsigned int k = 0 ;
+  char const *p = argv[0] ;
+  while (*p)
+  {
+    char sign = *p++ ;
+    char num[16] ;
+    size_t len = strcspn(p, ",") ;
+    unsigned int n ;
+    if ((sign != '+' && sign != '-' && sign != '<') || !len || len >= sizeof(num)) hp_dieusage(PROG, USAGE) ;
+    memcpy(num, p, len) ; num[len] = 0 ;
+    n = arg_ull(num, MAXCONN) ;
+    p += len ; if (*p == ',') p++ ;
+    if (sign == '+')
+      for (unsigned int i = 0 ; i < n && k < MAXCONN ; i++)
+      {
+        int fd = connect_to(path, 1) ;
+        if (fd >= 0) fds[k++] = fd ;
+      }
+    else if (sign == '-')
+      for (unsigned int i = 0 ; i < n && k ; i++) close(fds[--k]) ;
+    else
+      for (unsigned int i = 0 ; i < n && k ; i++)
+      {
+        close(fds[0]) ;
+        memmove(fds, fds + 1, --k * sizeof(int)) ;
+      }
+    hp_sleep_ms(100) ;
+  }
+  printf("open=%u\n", k) ;
+  fflush(stdout) ;
+  sleep(secs) ;
+  return 0 ;
+}
+
 static void append (char const *file, char const *line)
 {
   int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) ;
@@ -311,6 +355,7 @@ int main (int argc, char const *const *argv)
   if (!strcmp(argv[2], "trickle") && argc == 7) return do_trickle(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "fds") && argc == 5) return do_fds(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "hold") && argc == 5) return do_hold(argv[1], argv + 3) ;
+  if (!strcmp(argv[2], "churn") && argc == 5) return do_churn(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "claimfork") && argc == 5) return do_claimfork(argv[1], argv + 3) ;
   hp_dieusage(PROG, USAGE) ;
 }
