@@ -53,6 +53,7 @@ src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_get.lo: src/libhpwire/hp_fra
 src/libhpwire/hp_frame_next.o src/libhpwire/hp_frame_next.lo: src/libhpwire/hp_frame_next.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_peer_pidfd.lo: src/libhpwire/hp_peer_pidfd.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_exited.lo: src/libhpwire/hp_pidfd_exited.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_pidfd_uids.o src/libhpwire/hp_pidfd_uids.lo: src/libhpwire/hp_pidfd_uids.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_request_parse.o src/libhpwire/hp_request_parse.lo: src/libhpwire/hp_request_parse.c src/include-local/hppool.h src/include-local/hpwire.h src/include/holdingpen/protocol.h
 
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
@@ -71,4 +72,4 @@ libholdingpen.a: src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingp
 libholdingpen.so.$(version_M): private EXTRA_LIBS := -lskarnet
 libholdingpen.so.$(version_M): src/libholdingpen/holdingpen_claim.lo src/libholdingpen/holdingpen_claim_recv.lo src/libholdingpen/holdingpen_claim_send.lo src/libholdingpen/holdingpen_code_str.lo src/libholdingpen/holdingpen_end.lo src/libholdingpen/holdingpen_map.lo src/libholdingpen/holdingpen_reload.lo src/libholdingpen/holdingpen_revoke.lo src/libholdingpen/holdingpen_start.lo src/libholdingpen/holdingpen_status.lo src/libholdingpen/holdingpen_transact.lo src/libholdingpen/holdingpen_unmap.lo
 libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_dir_open.o src/libhppool/hp_dir_shared.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_mem_fits.o src/libhppool/hp_memcg_fits.o src/libhppool/hp_meminfo.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
-libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o
+libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_uids.o
