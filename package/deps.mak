@@ -34,6 +34,7 @@ src/libholdingpen/holdingpen_status.o src/libholdingpen/holdingpen_status.lo: sr
 src/libholdingpen/holdingpen_transact.o src/libholdingpen/holdingpen_transact.lo: src/libholdingpen/holdingpen_transact.c src/libholdingpen/holdingpen-internal.h src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libholdingpen/holdingpen_unmap.o src/libholdingpen/holdingpen_unmap.lo: src/libholdingpen/holdingpen_unmap.c src/include/holdingpen/holdingpen.h src/include/holdingpen/config.h src/include/holdingpen/protocol.h
 src/libhppool/hp_conferr.o src/libhppool/hp_conferr.lo: src/libhppool/hp_conferr.c src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/libhppool/hp_dir_open.o src/libhppool/hp_dir_open.lo: src/libhppool/hp_dir_open.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_dir_shared.o src/libhppool/hp_dir_shared.lo: src/libhppool/hp_dir_shared.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_hugepagesize.o src/libhppool/hp_hugepagesize.lo: src/libhppool/hp_hugepagesize.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhppool/hp_kind_names.o src/libhppool/hp_kind_names.lo: src/libhppool/hp_kind_names.c src/include-local/hppool.h src/include/holdingpen/protocol.h
@@ -52,6 +53,7 @@ src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_get.lo: src/libhpwire/hp_fra
 src/libhpwire/hp_frame_next.o src/libhpwire/hp_frame_next.lo: src/libhpwire/hp_frame_next.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_peer_pidfd.lo: src/libhpwire/hp_peer_pidfd.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_exited.lo: src/libhpwire/hp_pidfd_exited.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_pidfd_uids.o src/libhpwire/hp_pidfd_uids.lo: src/libhpwire/hp_pidfd_uids.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_request_parse.o src/libhpwire/hp_request_parse.lo: src/libhpwire/hp_request_parse.c src/include-local/hppool.h src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_tree_check.o src/libhpwire/hp_tree_check.lo: src/libhpwire/hp_tree_check.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_reserve.lo: src/libhpwire/hp_tree_reserve.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
@@ -71,5 +73,10 @@ holdingpend: src/holdingpend/holdingpend.o src/holdingpend/client.o src/holdingp
 libholdingpen.a: src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingpen_claim_recv.o src/libholdingpen/holdingpen_claim_send.o src/libholdingpen/holdingpen_code_str.o src/libholdingpen/holdingpen_end.o src/libholdingpen/holdingpen_map.o src/libholdingpen/holdingpen_reload.o src/libholdingpen/holdingpen_revoke.o src/libholdingpen/holdingpen_start.o src/libholdingpen/holdingpen_status.o src/libholdingpen/holdingpen_transact.o src/libholdingpen/holdingpen_unmap.o
 libholdingpen.so.$(version_M): private EXTRA_LIBS := -lskarnet
 libholdingpen.so.$(version_M): src/libholdingpen/holdingpen_claim.lo src/libholdingpen/holdingpen_claim_recv.lo src/libholdingpen/holdingpen_claim_send.lo src/libholdingpen/holdingpen_code_str.lo src/libholdingpen/holdingpen_end.lo src/libholdingpen/holdingpen_map.lo src/libholdingpen/holdingpen_reload.lo src/libholdingpen/holdingpen_revoke.lo src/libholdingpen/holdingpen_start.lo src/libholdingpen/holdingpen_status.lo src/libholdingpen/holdingpen_transact.lo src/libholdingpen/holdingpen_unmap.lo
+<<<<<<< HEAD
 libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_dir_shared.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_mem_fits.o src/libhppool/hp_memcg_fits.o src/libhppool/hp_meminfo.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
 libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_check.o
+=======
+libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_dir_open.o src/libhppool/hp_dir_shared.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_mem_fits.o src/libhppool/hp_memcg_fits.o src/libhppool/hp_meminfo.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_size_scan.o
+libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_uids.o
+>>>>>>> harden

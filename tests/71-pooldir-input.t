@@ -6,7 +6,8 @@
 # the top, or a directory named like a setting, is refused as such; an
 # unknown file (the typo "expires") is refused, hidden files are ignored. A
 # file pool's dir that another user can write to is refused, unless it is
-# root-owned and sticky like /tmp.
+# root-owned and sticky like /tmp; so is one whose path has such a
+# directory above it, or a symlink.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 
@@ -79,6 +80,16 @@ refused fother "pool f: file dir: $T/other: owned by a user that is neither root
 filepool fsticky "$T/sticky"
 startup fsticky
 isnt "$rc" 100 "a root-owned sticky dir like /tmp is accepted (exit $rc: stopped by timeout)"
+# the whole path is checked, from /, and no link is followed
+ln -s "$T/mine" "$T/lnk"
+filepool flnk "$T/lnk"
+refused flnk "pool f: file dir: $T/lnk: a symbolic link" "a dir that is a symlink (to a good dir)"
+mkdir "$T/ww/sub"
+filepool fsub "$T/ww/sub"
+refused fsub "pool f: file dir: $T/ww: writable by its group or by anyone, and not both sticky and root-owned (like /tmp)" "a dir below a world-writable one, which is named"
+ln -s "$T/mine" "$T/sticky/rootlink"
+filepool fstickylnk "$T/sticky/rootlink"
+refused fstickylnk "pool f: file dir: $T/sticky/rootlink: a symbolic link" "a symlink root made in a sticky dir"
 
 # --- reload ---
 P=$T/pools

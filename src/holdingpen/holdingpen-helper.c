@@ -19,6 +19,7 @@
 #include <skalibs/iopause.h>
 #include <skalibs/posixplz.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/random.h>
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
 
@@ -80,6 +81,7 @@ struct helper_s
   int fd ;
   void *map ;
   char const *reason ;  /* why the last reserve() failed for now */
+  hp_dirwalk walk ;     /* why dir was refused, when it was */
   uint64_t lease ;      /* of the current holder, as holdingpend said in e */
   kept kept[LEAK_KEEP] ;
   unsigned int nkept ;
@@ -124,20 +126,53 @@ static void send_byte (helper *h, char c, int fd)
   send_msg(h, &c, 1, fd) ;
 }
 
+ /*
+   dir, walked from / at the moment we use it (hp_dir_open): holdingpend
+   checked it when it read the configuration, but a name that did not
+   exist then, in a directory others can write to, may be a symlink
+   now. Missing, or not to be trusted: short, h->reason set, and we look
+   again at the next try. -1 and errno otherwise.
+ */
+static int open_dir (helper *h)
+{
+  int fd = hp_dir_open(h->dir, geteuid(), &h->walk) ;
+  if (fd >= 0) return fd ;
+  if (h->walk.why) h->reason = HOLDINGPEN_SHORT_UNSAFEDIR ;
+  else if (errno == ENOENT) h->reason = HOLDINGPEN_SHORT_NODIR ;
+  return -1 ;
+}
+
+ /* No O_TMPFILE here: a named file, unlinked at once, leaves no name behind. */
+static int open_named (int dirfd)
+{
+  char name[20] = ".holdingpen-" ;
+  for (unsigned int i = 0 ; i < 100 ; i++)
+  {
+    int fd ;
+    random_name(name + 12, 6) ;
+    name[18] = 0 ;
+    fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) ;
+    if (fd >= 0)
+    {
+      unlinkat(dirfd, name, 0) ;
+      return fd ;
+    }
+    if (errno != EEXIST) return -1 ;
+  }
+  return (errno = EEXIST, -1) ;
+}
+
 static int open_file (helper *h)
 {
-  int fd = open(h->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) ;
-  if (fd >= 0) return fd ;
-  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return -1 ;
-   /* No O_TMPFILE here: a named file, unlinked at once, leaves no name behind. */
+  int fd ;
+  int dirfd = open_dir(h) ;
+  if (dirfd < 0) return -1 ;
+  fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) ;
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) fd = open_named(dirfd) ;
   {
-    size_t len = strlen(h->dir) ;
-    char name[len + 24] ;
-    memcpy(name, h->dir, len) ;
-    memcpy(name + len, "/.holdingpen-XXXXXX", 20) ;
-    fd = mkostemp(name, O_CLOEXEC) ;
-    if (fd < 0) return -1 ;
-    unlink_void(name) ;
+    int e = errno ;
+    fd_close(dirfd) ;
+    errno = e ;
   }
   return fd ;
 }
@@ -295,7 +330,7 @@ static int reserve (helper *h)
   h->fd = hp_kind_isdisk(h->kind) ? open_file(h) : open_memfd(h) ;
   if (h->fd < 0)
   {
-    if ((h->reason = transient(errno, h->kind))) return 0 ;
+    if (h->reason || (h->reason = transient(errno, h->kind))) return 0 ;
     strerr_diefu4sys(100, "create the resource for pool ", h->pool, " in ", h->dir ? h->dir : "memory") ;
   }
   if (hp_kind_isdisk(h->kind))
@@ -466,6 +501,13 @@ static void reserve_or_wait (helper *h)
       char msg[1 + len] ;
       if (!strcmp(h->reason, HOLDINGPEN_SHORT_MEMAVAILABLE) || !strcmp(h->reason, HOLDINGPEN_SHORT_CGROUP))
         strerr_warnw5x("pool ", h->pool, ": short: ", h->reason, ": taking the slot now would leave less than the margin free, retrying later") ;
+      else if (!strcmp(h->reason, HOLDINGPEN_SHORT_UNSAFEDIR))
+      {
+        char where[h->walk.len + 1] ;
+        memcpy(where, h->dir, h->walk.len) ;
+        where[h->walk.len] = 0 ;
+        strerr_warnw9x("pool ", h->pool, ": short: ", h->reason, ": refusing to reserve through ", where, ": ", h->walk.why, ", retrying later") ;
+      }
       else
         strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
       msg[0] = HOLDINGPEN_HELPER_SHORT ;
@@ -498,7 +540,11 @@ static char const *unfit (helper const *h, int fd, int full)
   if (hp_kind_isdisk(h->kind))
   {
     struct stat dst ;
-    if (stat(h->dir, &dst) < 0) return "cannot be compared with dir" ;
+    hp_dirwalk w ;
+    int dfd = hp_dir_open(h->dir, geteuid(), &w) ;
+    int r = dfd >= 0 ? fstat(dfd, &dst) : -1 ;
+    if (dfd >= 0) fd_close(dfd) ;
+    if (r < 0) return "cannot be compared with dir" ;
     if (st.st_dev != dst.st_dev) return "is not on the filesystem of dir" ;
     if (st.st_nlink) return "has a name" ;
   }

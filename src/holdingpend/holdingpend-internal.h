@@ -31,7 +31,7 @@
      slot.c         slots and their helpers: spawn, backoff, messages, death
      pool.c         pools: the one configuration path of start-up and reload
      status.c       the status records
-     holder.c       signals to a lease's holder, through its pidfd
+     holder.c       signals to a lease's holder, through its pidfd, if it is still its user's
      keep.c         leases and resources kept across restarts (-f)
      timer.c        every deadline, in one tree of fixed size
      clist.c        lists of clients, through links inside them
@@ -306,6 +306,7 @@ extern void keep_lease_kill (client *) ;
 #define WATCH_PIDFD 0x80000000U   /* in an epoll event: the holder's pidfd, not its connection */
 #define WATCH_HELPER 0x40000000U  /* in an epoll event: a quiet helper's socket, by slot index */
 extern int holder_signal (int, int) ;
+extern int holder_may_signal (client const *, int) ;
 
 
  /* status.c */
@@ -322,6 +323,7 @@ extern void log_leak (slot const *, uint64_t, uint64_t) ;
 extern void log_helper_death (slot const *, int, int) ;
 extern void log_lease (char const *, client const *) ;
 extern void log_kill (client const *, int, int, int) ;
+extern void log_kill_refused (client const *, int, uid_t const *) ;
 extern void log_wait (client const *) ;
 extern void log_count (char const *, char const *, uint64_t) ;
 extern void log_reload_refused (stralloc *) ;

@@ -117,7 +117,8 @@ static void kill_step (client *c)
 {
   static int const sigs[4] = { SIGCONT, SIGINT, SIGTERM, SIGKILL } ;
   tain next ;
-  if (c->killstep >= 4 || c->pidfd < 0 || hp_pidfd_exited(c->pidfd))
+  if (c->killstep >= 4 || c->pidfd < 0 || hp_pidfd_exited(c->pidfd)
+   || !holder_may_signal(c, sigs[c->killstep]))
   {
     lease_end(c, "end") ;
     return ;

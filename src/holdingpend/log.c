@@ -104,6 +104,28 @@ void log_kill (client const *c, int sig, int sent, int e)
   end() ;
 }
 
+ /*
+   kill, not sent: the holder is not its lease's uid's any more (setuid,
+   with its real and saved uids), or its uids could not be read (unknown)
+ */
+void log_kill_refused (client const *c, int sig, uid_t const *uids)
+{
+  if (!begin("kill")) return ;
+  put_str("pool", c->pool->conf.name) ;
+  put_u64("lease", c->lease) ;
+  put_u64("pid", c->pid) ;
+  put_str("signal", sig_name(sig)) ;
+  put_str("sent", "no") ;
+  put_str("refused", uids ? "setuid" : "unknown") ;
+  put_u64("uid", c->uid) ;
+  if (uids)
+  {
+    put_u64("ruid", uids[0]) ;
+    put_u64("suid", uids[2]) ;
+  }
+  end() ;
+}
+
  /* helper-spawn, helper-ready, helper-short, helper-error */
 void log_slot (char const *event, slot const *s)
 {

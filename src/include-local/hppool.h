@@ -69,6 +69,16 @@ extern int hp_poolconf_check (hp_poolconf const *, uint64_t, stralloc *) ;
 extern int hp_poolconf_read (hp_poolconf *, char const *, char const *, stralloc *) ;
 extern int hp_pooldir_read (genalloc *, char const *, stralloc *) ;
 extern int hp_dir_shared (struct stat const *, uid_t, char const **) ;
+
+ /* hp_dir_open: a directory, walked from / and checked component by component */
+typedef struct hp_dirwalk_s hp_dirwalk, *hp_dirwalk_ref ;
+struct hp_dirwalk_s
+{
+  char const *why ;   /* the component is refused, why; 0: errno says */
+  size_t len ;        /* the path's prefix naming that component */
+  unsigned int planted : 1 ;  /* another user's entry in a directory shared like /tmp */
+} ;
+extern int hp_dir_open (char const *, uid_t, hp_dirwalk *) ;
 extern int hp_poolconf_checkdir (hp_poolconf const *, uid_t, stralloc *) ;
 
 

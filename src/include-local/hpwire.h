@@ -58,6 +58,7 @@ extern void hp_frame_next (hp_inbuf *) ;
 #define HP_PEER_PROVE 0x01   /* do not ask the kernel (SO_PEERPIDFD): prove it the long way */
 extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
 extern int hp_pidfd_exited (int) ;
+extern int hp_pidfd_uids (int, uid_t *) ;  /* real, effective, saved, fs */
 
 
  /*

@@ -95,6 +95,8 @@
 #define HOLDINGPEN_SHORT_QUOTA "quota"                /* over a disk quota (EDQUOT) */
 #define HOLDINGPEN_SHORT_NOMEM "nomem"                /* the kernel said ENOMEM */
 #define HOLDINGPEN_SHORT_BUSY "busy"                  /* EAGAIN or EBUSY */
+#define HOLDINGPEN_SHORT_NODIR "nodir"                /* dir, or a directory above it, does not exist (yet) */
+#define HOLDINGPEN_SHORT_UNSAFEDIR "unsafedir"        /* dir's path has a symlink, or a component others can write to */
 
  /* e lease:u64: the lease ended, scrub, then reserve again; e alone: lease unknown (0) */
 #define HOLDINGPEN_HELPER_EMPTY 'e'
