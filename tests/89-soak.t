@@ -26,7 +26,9 @@
 # Shmem and the fd holder's entries back to their idle level, no fatal
 # line in the log, and no death of holdingpend but the SIGKILLs sent. A
 # broker that answers no status within 2 s is hung: the soak says so and
-# stops. Every wait is bounded.
+# stops. Every wait is bounded. Shmem is the machine's: other programs
+# that create or free shared memory meanwhile move it too, so run the
+# soak on a quiet machine before taking a Shmem failure for the broker's.
 . "$(dirname "$0")/lib.sh"
 . "$HP_TESTDIR/lib-keep.sh"
 
