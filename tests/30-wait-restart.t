@@ -4,8 +4,8 @@
 # a broker down for a while with its socket gone), holdingpen-claim connects
 # again and claims again, and is granted once a slot is free, within its own
 # deadline. A claim whose broker stays down gives up with 99 at its deadline,
-# not at once; a broker that is down when a claim starts is a failure, as
-# before. On a terminal, the waiting line is printed once, not again after a restart.
+# not at once; a broker that is down when a claim with -n starts is a
+# failure. On a terminal, the waiting line is printed once, not again after a restart.
 #
 # A new broker may or may not know the leases of the old one: the holder is
 # released after each restart, so that the waiting claim is granted either
@@ -125,9 +125,10 @@ is "$(wc -l < "$T/late.out" | tr -d ' ')" 1 "deadline: one line on stderr"
 like "$(cat "$T/late.out")" '^holdingpen-claim: fatal: pool one: no free slot before the deadline' "deadline: it says why"
 ok "deadline: the program was not run" test ! -e "$T/late.t"
 
-# --- the broker down when the claim starts: no retry ---
-hp_claim -t 3000 one true 2> "$T/err"
-is "$?" 111 "a broker down when the claim starts: 111 at once, as before"
+# --- the broker down when a claim that does not wait starts: no retry
+# (a claim with a deadline waits for it: 84-claim-connect) ---
+hp_claim -n one true 2> "$T/err"
+is "$?" 111 "a broker down when a claim with -n starts: 111 at once"
 
 # --- on a terminal: the waiting line once, not again after a restart ---
 hp_svc_up || bail_out "the broker did not come back"

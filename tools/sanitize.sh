@@ -14,19 +14,8 @@ trap 'rm -rf "$T"' EXIT
 mkdir "$T/src" "$T/reports"
  # tests run some programs as nobody: they must be able to write their reports
 chmod 755 "$T" && chmod 1777 "$T/reports"
-git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$T/src" || exit 111
+sh tools/sanitize-build.sh "$T/src" || exit $?
 cd "$T/src" || exit 111
-san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-./configure > /dev/null || exit 1
-make -s CFLAGS="-O1 -g $san -DHP_TREE_CHECKS" LDFLAGS="$san" all examples bench > /dev/null || exit 1
- # the probes are instruments, not the product: instrumented, they would
- # count ASan's own shadow-memory faults as the product's; the few library
- # functions a probe calls are compiled in plain, with it
-inc=$(sed -n 's/^CPPFLAGS_AUTO := //p' config.mak)
-lib=$(sed -n 's/^LDFLAGS_AUTO := //p' config.mak)
-for p in tests/probe/*.c ; do
-  ${CC:-cc} -std=c99 -O2 $inc -o "${p%.c}" "$p" src/libhpwire/*.c src/libhppool/*.c $lib -lskarnet || exit 1
-done
  # leaks at exit are valgrind's job (tools/valgrind.sh): the daemon does not free what the kernel frees
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$T/reports/asan" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$T/reports/ubsan" \

@@ -169,7 +169,26 @@ static uint32_t left (tain const *until)
 
 static void notintime (char const *pool)
 {
-  strerr_dief3x(99, "pool ", pool, ": no free slot before the deadline (the broker went away and was not back in time)") ;
+  strerr_dief3x(99, "pool ", pool, ": no free slot before the deadline (the broker was not there in time)") ;
+}
+
+ /*
+   Connects again until the claim's deadline and gives the milliseconds
+   to claim with: the time left, or forever for a claim without one.
+   Dies if the deadline passes first or if the error is not "not back".
+*/
+
+static uint32_t back (holdingpen *a, char const *path, tain const *until, waitline *w, char const *pool, uint32_t millisecs)
+{
+  uint32_t ms ;
+  if (!reconnect(a, path, until, w))
+  {
+    if (errno == ETIMEDOUT) notintime(pool) ;
+    strerr_diefu2sys(111, "connect again to holdingpend at ", path) ;
+  }
+  ms = millisecs == HOLDINGPEN_FOREVER ? HOLDINGPEN_FOREVER : left(until) ;
+  if (!ms) notintime(pool) ;
+  return ms ;
 }
 
 int main (int argc, char const *const *argv)
@@ -181,6 +200,7 @@ int main (int argc, char const *const *argv)
   uint32_t flags = 0 ;
   int newfd = -1 ;
   int quiet = 0 ;
+  int waits ;
   waitline w ;
   tain until, deadline ;
   int r ;
@@ -226,31 +246,34 @@ int main (int argc, char const *const *argv)
     tain_add(&until, &until, &t) ;
     tain_addsec(&deadline, &until, 5) ;
   }
+  waits = !(flags & HOLDINGPEN_CLAIM_NOWAIT) && millisecs ;
   w.pool = argv[0] ;
   w.millisecs = millisecs ;
   w.due = !quiet && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && isatty(2) ;
   tain_addsec_g(&w.at, 1) ;
+   /*
+     Only a claim that waits outlives its broker: -n and -t 0 do not wait.
+     A claim with a deadline also waits for a broker that is not there
+     yet when it starts (its socket missing or refusing: a restart); one
+     without a deadline does not, since a wrong socket would hold it
+     forever without a word.
+   */
   {
     tain cdeadline ;
+    uint32_t ms = millisecs ;
     tain_addsec_g(&cdeadline, 10) ;
     if (!holdingpen_start_g(&a, path, &cdeadline))
-      strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
-  }
-  r = claim(&a, &lease, argv[0], millisecs, flags, &deadline, &w) ;
-
-   /* Only a claim that waits outlives its broker: -n and -t 0 do not wait. */
-  while (r < 0 && gone(errno) && !(flags & HOLDINGPEN_CLAIM_NOWAIT) && millisecs)
-  {
-    uint32_t ms ;
-    holdingpen_end(&a) ;
-    if (!reconnect(&a, path, &until, &w))
     {
-      if (errno == ETIMEDOUT) notintime(argv[0]) ;
-      strerr_diefu2sys(111, "connect again to holdingpend at ", path) ;
+      if (!waits || millisecs == HOLDINGPEN_FOREVER || !notback(errno))
+        strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
+      ms = back(&a, path, &until, &w, argv[0], millisecs) ;
     }
-    ms = millisecs == HOLDINGPEN_FOREVER ? HOLDINGPEN_FOREVER : left(&until) ;
-    if (!ms) notintime(argv[0]) ;
     r = claim(&a, &lease, argv[0], ms, flags, &deadline, &w) ;
+  }
+  while (r < 0 && gone(errno) && waits)
+  {
+    holdingpen_end(&a) ;
+    r = claim(&a, &lease, argv[0], back(&a, path, &until, &w, argv[0], millisecs), flags, &deadline, &w) ;
   }
   if (r < 0)
   {
