@@ -144,6 +144,12 @@ void claim_request (client *c, hp_request const *req)
     claim_deny(c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
+   /*
+     Who connected is proven only now, after the rules: the proof may
+     read every fd of the connector (hp_peer_pidfd.c), and a connection
+     that claims nothing, or may not, must not cost that.
+   */
+  if (c->pidfd < 0) c->pidfd = hp_peer_pidfd(client_fd(c), c->pid, 0) ;
   if (c->pidfd < 0)
   {
      /* who connected cannot be proven: nobody could be signalled at expiry or revoke */

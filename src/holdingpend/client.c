@@ -18,6 +18,8 @@
 
 #include "holdingpend-internal.h"
 
+#define ACCEPT_MAX 8
+
  /*
    A client is a connection. While it speaks (a request, a wait, an
    answer on its way) its fd is in the iopause set and it has an input
@@ -360,7 +362,6 @@ void client_new (int fd)
   c->uid = cred.uid ;
   c->gid = cred.gid ;
   c->pid = cred.pid ;
-  c->pidfd = hp_peer_pidfd(fd, cred.pid, 0) ;
   tain_copynow(&c->since) ;
   {
     tain t ;
@@ -379,9 +380,15 @@ client *client_restore (int fd)
   return client_take(fd) ;
 }
 
+ /*
+   A few connections a turn, then the loop serves the others: a flood of
+   connections that are refused at once (over a uid's count, past the
+   admin reserve) never raises nclients, and would otherwise keep this
+   loop going for as long as it lasts.
+*/
 void client_accept (void)
 {
-  while (g.nclients < g.maxconn)
+  for (unsigned int n = 0 ; n < ACCEPT_MAX && g.nclients < g.maxconn ; n++)
   {
     int fd = ipc_accept_nbcoe(0, 0, 0, 0) ;
     if (fd < 0)

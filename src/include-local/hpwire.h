@@ -56,6 +56,7 @@ extern void hp_frame_next (hp_inbuf *) ;
  /* Who is at the other end: a pidfd of the connector, proven (hp_peer_pidfd.c). */
 
 #define HP_PEER_PROVE 0x01   /* do not ask the kernel (SO_PEERPIDFD): prove it the long way */
+#define HP_PEER_FDS_MAX 4096  /* the long way reads at most so many of the connector's fds */
 extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
 extern int hp_pidfd_exited (int) ;
 extern int hp_pidfd_uids (int, uid_t *) ;  /* real, effective, saved, fs */

@@ -32,7 +32,9 @@
    with pidfd_open and the process behind it must prove that it is the
    connector: it holds the other end of the connection, and it is still
    alive once that was checked, so its pid cannot have changed hands
-   meanwhile.
+   meanwhile. That proof reads the connector's fds, which it chooses:
+   only the first HP_PEER_FDS_MAX are looked at, so that a process with
+   tens of thousands of fds cannot make the daemon spend its time there.
 */
 
 static int pidfd_open_ (pid_t pid)
@@ -98,7 +100,7 @@ static int holds_socket (pid_t pid, uint32_t ino)
   memcpy(path + plen, "/fd", 4) ;
   dir = opendir(path) ;
   if (!dir) return 0 ;
-  for (;;)
+  for (unsigned int n = 0 ; n < HP_PEER_FDS_MAX ; n++)
   {
     struct dirent *d = readdir(dir) ;
     char link[sizeof(want) + 1] ;

@@ -27,6 +27,9 @@
          <N (close the N first opened), in
          order; says nothing on them; prints "open=K" and keeps the
          ones left open SECS seconds.
+     flood SECS
+         connects (waiting for room in the backlog) and closes at once,
+         as fast as it can, for SECS seconds; prints "connections=K".
      claimfork POOL FILE
          sends a claim on POOL (no deadline), forks, and exits at once:
          the child keeps the connection, reads the answer, appends
@@ -50,7 +53,7 @@
 #include "hp-probe.h"
 
 #define PROG "hp-probe-hostile"
-#define USAGE "hp-probe-hostile socket trickle|fds|hold|churn|claimfork args..."
+#define USAGE "hp-probe-hostile socket trickle|fds|hold|churn|flood|claimfork args..."
 #define MAXCONN 4096
 #define CHUNK 65536
 
@@ -315,6 +318,19 @@ static int do_churn (char const *path, char const *const *argv)
   return 0 ;
 }
 
+static int do_flood (char const *path, char const *const *argv)
+{
+  long long end = hp_now_ms() + 1000 * (long long)arg_ull(argv[0], 3600) ;
+  unsigned long long k = 0 ;
+  while (hp_now_ms() < end)
+  {
+    close(connect_to(path, 0)) ;
+    k++ ;
+  }
+  printf("connections=%llu\n", k) ;
+  return 0 ;
+}
+
 static void append (char const *file, char const *line)
 {
   int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) ;
@@ -355,6 +371,7 @@ int main (int argc, char const *const *argv)
   if (!strcmp(argv[2], "trickle") && argc == 7) return do_trickle(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "fds") && argc == 5) return do_fds(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "hold") && argc == 5) return do_hold(argv[1], argv + 3) ;
+  if (!strcmp(argv[2], "flood") && argc == 4) return do_flood(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "churn") && argc == 5) return do_churn(argv[1], argv + 3) ;
   if (!strcmp(argv[2], "claimfork") && argc == 5) return do_claimfork(argv[1], argv + 3) ;
   hp_dieusage(PROG, USAGE) ;

@@ -6,11 +6,16 @@
      holds   the pid is a live process that has the other end
      closed  the pid is a live process that had it and closed it
      other   the pid is a live process that never had it
-     gone    the pid had it, then exited and was reaped */
+     gone    the pid had it, then exited and was reaped
+     early   the pid has it among 5,000 fds, before the others
+     late    the pid has it after 5,000 other fds: past what the
+             proof reads (HP_PEER_FDS_MAX), so not proven */
 
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 
 #include "hp-probe.h"
 #include "hpwire.h"
@@ -18,7 +23,26 @@
 #define PROG "hp-probe-peer"
 
  /* a child that keeps (or not) end b of the pair, and waits on its own pipe to go */
-static pid_t child (int a, int b, int keep, int *go)
+#define CROWD 5000
+
+ /* crowd: 0 no other fds; 1 end b first, then CROWD others; 2 CROWD others, then end b */
+static void crowd_fds (int b, int crowd)
+{
+  struct rlimit r = { .rlim_cur = CROWD + 64, .rlim_max = CROWD + 64 } ;
+  int null ;
+  if (!crowd) return ;
+  if (setrlimit(RLIMIT_NOFILE, &r) < 0) hp_die(111, PROG, "setrlimit") ;
+  null = open("/dev/null", O_RDONLY) ;
+  if (null < 0) hp_die(111, PROG, "open /dev/null") ;
+  for (int fd = 10 ; fd < 10 + CROWD ; fd++) if (fd != b && dup2(null, fd) < 0) hp_die(111, PROG, "dup2") ;
+  if (crowd == 2)
+  {
+    if (dup2(b, CROWD + 20) < 0) hp_die(111, PROG, "dup2") ;
+    close(b) ;
+  }
+}
+
+static pid_t child (int a, int b, int keep, int crowd, int *go)
 {
   int p[2] ;
   pid_t pid ;
@@ -31,6 +55,7 @@ static pid_t child (int a, int b, int keep, int *go)
     close(a) ;
     if (!keep) close(b) ;
     close(p[1]) ;
+    crowd_fds(b, crowd) ;
     while (read(p[0], &c, 1) < 0 && errno == EINTR) ;
     _exit(0) ;
   }
@@ -60,13 +85,13 @@ int main (void)
   signal(SIGPIPE, SIG_IGN) ;
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) hp_die(111, PROG, "socketpair") ;
 
-  pid = child(sv[0], sv[1], 1, &go) ;
+  pid = child(sv[0], sv[1], 1, 0, &go) ;
   close(sv[1]) ;
    /* the child now holds the only other copy of sv[1] */
   report("holds", sv[0], pid) ;
 
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) hp_die(111, PROG, "socketpair") ;
-  pid2 = child(sv[0], sv[1], 0, &go2) ;
+  pid2 = child(sv[0], sv[1], 0, 0, &go2) ;
   close(sv[1]) ;
   usleep(100000) ;
   report("closed", sv[0], pid2) ;
@@ -75,9 +100,20 @@ int main (void)
 
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) hp_die(111, PROG, "socketpair") ;
   end_child(pid, go) ;
-  pid = child(sv[0], sv[1], 1, &go) ;
+  pid = child(sv[0], sv[1], 1, 0, &go) ;
   close(sv[1]) ;
   end_child(pid, go) ;
   report("gone", sv[0], pid) ;
+
+  for (int crowd = 1 ; crowd <= 2 ; crowd++)
+  {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) hp_die(111, PROG, "socketpair") ;
+    pid = child(sv[0], sv[1], 1, crowd, &go) ;
+    close(sv[1]) ;
+    usleep(300000) ;
+    report(crowd == 1 ? "early" : "late", sv[0], pid) ;
+    end_child(pid, go) ;
+    close(sv[0]) ;
+  }
   return 0 ;
 }
