@@ -3,6 +3,8 @@
 #   - tools/deb.sh builds holdingpen and libholdingpen-dev in a clean copy
 #     of the tree (the tree itself is left as it was), at the version of
 #     package/info, with the service definitions of examples/ as they are;
+#   - they hold the systemd unit, its scan directory's maker, the metrics
+#     service and the manual pages;
 #   - lintian reports no error and no warning;
 #   - dpkg -i installs them on this machine and starts nothing; every file
 #     of /etc/holdingpen is a conffile;
@@ -118,6 +120,16 @@ for f in run notification-fd log/run ; do
 done
 for f in run notification-fd log/run ; do
   ok "the fd holder's s6 service's $f is examples/s6/holdingpen-fdholder/$f" cmp -s "$top/examples/s6/holdingpen-fdholder/$f" "$T/x/usr/share/holdingpen/s6/holdingpen-fdholder/$f"
+done
+for f in run env/INTERVAL env/TEXTFILE_DIR ; do
+  ok "the metrics service's $f is examples/s6/holdingpen-metrics/$f" cmp -s "$top/examples/s6/holdingpen-metrics/$f" "$T/x/usr/share/holdingpen/s6/holdingpen-metrics/$f"
+done
+unit=$(find "$T/x/lib/systemd/system" "$T/x/usr/lib/systemd/system" -name holdingpen.service 2> /dev/null | head -n 1)
+ok "the systemd unit holdingpen.service" test -n "$unit"
+like "$(grep '^ExecStart=' "$unit" 2> /dev/null)" "^ExecStart=/usr/bin/s6-svscan /run/holdingpen/service\$" "it runs s6-svscan on holdingpen's own scan directory"
+ok "and the program that makes that directory" test -x "$T/x/usr/libexec/holdingpen/holdingpen-scandir"
+for m in man1/holdingpen-claim.1 man1/holdingpen-status.1 man8/holdingpen-revoke.8 man8/holdingpen-daemon.8 man8/holdingpend.8 man8/holdingpen-helper.8 man5/holdingpen-pooldir.5 ; do
+  ok "the manual page $m" test -f "$T/x/usr/share/man/$m.gz"
 done
 is "$(readlink "$T/x/usr/share/holdingpen/s6/holdingpen-fdholder/rules")" "/etc/holdingpen/fdholder-rules" "the fd holder's rules are /etc/holdingpen's"
 for s in holdingpen holdingpen-log holdingpen-fdholder ; do
@@ -273,6 +285,9 @@ ok "/etc/holdingpen is gone" test ! -e /etc/holdingpen
 : > "$T/left"
 LC_ALL=C sort -u "$T/list-holdingpen" "$T/list-dev" | while IFS= read -r f ; do
   case $f in /.|'') continue ;; esac
+  # a directory of the package that is a link on a merged-/usr system
+  # (/lib -> usr/lib): the system's, not the package's
+  test -h "$f" && test -d "$f" && continue
   if test -h "$f" || test -f "$f" ; then
     echo "$f" >> "$T/left"
   elif test -d "$f" && ! dpkg-query -S "$f" > /dev/null 2>&1 ; then
