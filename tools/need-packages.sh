@@ -6,8 +6,10 @@
 # With "test", also what the test suite uses beyond building: clang and its
 # runtime for the fuzzers, valgrind for the daemon's memory check,
 # dosfstools for a filesystem without hole punching, prometheus for promtool
-# (the check of holdingpen-status -m), and debhelper, dpkg-dev and lintian
-# to build and check the Debian packages.
+# (the check of holdingpen-status -m and of the alerting rules), man-db for
+# the manual pages, debhelper, dpkg-dev and lintian to build and check the
+# Debian packages, and mmdebstrap and systemd-container (systemd-nspawn) for
+# the seat test (tools/seat.sh), which boots them on Debian 12.
 #
 # As root, installs the missing ones (one apt-get update, one apt-get
 # install). As another user, prints one line naming them and exits 100.
@@ -17,7 +19,9 @@
 # tools/deb.sh adds these to build the Debian packages
 HP_DEB_PACKAGES="debhelper dpkg-dev"
 HP_PACKAGES="build-essential skalibs-dev libs6-dev s6 libexecline-dev execline perl pkg-config"
-HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools prometheus $HP_DEB_PACKAGES lintian"
+# tests/97-seat.t adds these to boot a Debian 12 seat in a container
+HP_SEAT_PACKAGES="mmdebstrap systemd-container"
+HP_TEST_PACKAGES="clang libclang-rt-14-dev valgrind dosfstools prometheus man-db $HP_DEB_PACKAGES lintian $HP_SEAT_PACKAGES"
 
 hp_package_installed () {
   dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
