@@ -75,7 +75,7 @@ hp_hold z f
 ok "a holder on f" hp_until 5000 hp_holds z
 # past -F, everything is still kept: refreshed, the held slot's resource too
 sleep 4
-is "$(s6-fdholder-list "$HPK_FDHOLDER" | grep -c '^holdingpen/slot/')" 5 "after more than -F seconds the fd holder still keeps all 5 slots' resources, the held one's too"
+is "$(s6-fdholder-list "$HPK_FDHOLDER" | grep -cE '^holdingpen/(slot|held)/')" 5 "after more than -F seconds the fd holder still keeps all 5 slots' resources, the held one's too"
 is "$(s6-fdholder-list "$HPK_FDHOLDER" | grep -c "^holdingpen/lease/$(hp_lease z)/")" 1 "and z's lease"
 pid=$(hp_daemon_pid)
 helpers=$(hp_helper_pids "$pid")

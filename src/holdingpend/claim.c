@@ -101,19 +101,30 @@ void claim_record (pool *p, uid_t uid)
   }
 }
 
+ /* The oldest ready slot that may go now (keep.c): one still kept as ready may have to wait for the fd holder. */
+static slot *grantable (pool *p)
+{
+  for (slot *s = p->ready ; s ; s = s->next) if (keep_grantable(s)) return s ;
+  return 0 ;
+}
+
  /* The oldest waiter gets the oldest ready slot. */
 void claim_dispatch (pool *p)
 {
   while (p->ready && p->waiters.head != CLIENT_NONE)
   {
     client *c = CLIENT(p->waiters.head) ;
+    slot *s = grantable(p) ;
+    uint32_t wait ;
+     /* none may go before the fd holder reads: keep_io calls again then */
+    if (!s) return ;
      /* the same uid may have queued twice: the second comes too soon after the first */
-    uint32_t wait = toosoon(p, c->uid) ;
+    wait = toosoon(p, c->uid) ;
     if (wait) refuse_toosoon(c, p->conf.name, wait) ;
     else
     {
       clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
-      lease_grant(c, p->ready) ;
+      lease_grant(c, s) ;
     }
   }
 }
@@ -173,11 +184,14 @@ void claim_request (client *c, hp_request const *req)
     claim_deny(c, req->pool, "limit", HOLDINGPEN_LIMIT, 0, 0) ;
     return ;
   }
-  if (p->ready)
   {
-    pool_join(p, c) ;
-    lease_grant(c, p->ready) ;
-    return ;
+    slot *s = grantable(p) ;
+    if (s)
+    {
+      pool_join(p, c) ;
+      lease_grant(c, s) ;
+      return ;
+    }
   }
   if (req->flags & HOLDINGPEN_CLAIM_NOWAIT)
   {

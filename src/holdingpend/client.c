@@ -373,11 +373,20 @@ void client_new (int fd)
   client_settle(c) ;
 }
 
- /* A lease's connection kept across a restart: a client with nothing to say, not yet holding. */
-client *client_restore (int fd)
+ /* A lease's connection kept across a restart: a client with nothing to say, not yet holding; 0 if the table is full. */
+client *client_restore (int fd, uid_t uid)
 {
-  if (ndelay_on(fd) < 0 || coe(fd) < 0) return 0 ;
-  return client_take(fd) ;
+  client *c ;
+  if (fd < 0 || ndelay_on(fd) < 0 || coe(fd) < 0) return 0 ;
+  c = client_take(fd) ;
+  if (!c) return 0 ;
+   /* it counts toward its uid's connections like any other, over the limit or not */
+  if (uid && uid != g.myuid && g.maxperuid && uidcount_inc(&g.connperuid, uidcount_find(&g.connperuid, uid), uid))
+  {
+    c->uid = uid ;
+    c->counted = 1 ;
+  }
+  return c ;
 }
 
  /*

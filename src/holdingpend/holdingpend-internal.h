@@ -17,6 +17,8 @@
 #include <skalibs/unixmessage.h>
 #include <skalibs/unixconnection.h>
 
+#include <s6/fdholder.h>
+
 #include <holdingpen/protocol.h>
 #include "hppool.h"
 #include "hpwire.h"
@@ -32,7 +34,9 @@
      pool.c         pools: the one configuration path of start-up and reload
      status.c       the status records
      holder.c       signals to a lease's holder, through its pidfd, if it is still its user's
-     keep.c         leases and resources kept across restarts (-f)
+     keep.c         leases and resources kept across restarts (-f): keeping while running
+     keepid.c       the names of what is kept
+     restore.c      taking back at start what a previous holdingpend kept
      timer.c        every deadline, in one tree of fixed size
      clist.c        lists of clients, through links inside them
      uidcount.c     counts per uid: a pool's claims, the connections
@@ -109,11 +113,13 @@ struct slot_s
   char shortwhy[HOLDINGPEN_HELPER_REASON_MAX + 1] ;
   uint32_t id ;             /* number in its pool, for people */
   uint32_t index ;          /* in g.slots, for the trees */
+  uint32_t keepgen ;        /* changes with kept: an answer about an older record is not about this one */
   unsigned int state ;
   unsigned int deaths ;
   unsigned int killed : 1 ;   /* its last helper died of SIGKILL: the OOM killer, maybe */
   unsigned int watched : 1 ;  /* its quiet helper socket is in the epoll set */
-  unsigned int kept : 1 ;     /* its resource is in the fd holder */
+  unsigned int kept : 2 ;     /* SLOTKEPT_*: what the fd holder has of its resource (keep.c) */
+  unsigned int named : 1 ;    /* restore.c: a kept lease names it */
   unsigned int isshort : 1 ;
   unsigned int settled : 1 ;
   unsigned int stale : 1 ;    /* made with an old configuration: remake when free */
@@ -232,12 +238,15 @@ struct client_s
   int fd ;                   /* the connection, also out.fd while the sender lives */
   uint32_t index ;
   unsigned int state ;
-  unsigned int killstep ;
+  unsigned int killstep ;    /* the next signal of the careful kill, 0 to 3; 4: all sent */
+  unsigned int keptstep ;    /* the step the kept pidfd record says (keep.c) */
   unsigned int active : 1 ;
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
   unsigned int pidwatched : 1 ; /* its holder's pidfd too, during a careful kill */
   unsigned int counted : 1 ;   /* in g.connperuid */
-  unsigned int kept : 1 ;      /* the lease is in the fd holder */
+  unsigned int kept : 1 ;      /* the lease's record is in the fd holder, or on its way */
+  unsigned int pidkept : 1 ;   /* its holder's pidfd too */
+  unsigned int restoring : 1 ; /* restore.c: taken back, not yet holding */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
 } ;
@@ -248,7 +257,7 @@ struct client_s
 extern void client_init (void) ;
 extern void client_accept (void) ;
 extern void client_new (int) ;
-extern client *client_restore (int) ;
+extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_reply (client *, char const *, size_t) ;
@@ -286,19 +295,86 @@ extern void lease_end (client *, char const *) ;
 extern void lease_revoke (client *, hp_request const *) ;
 extern void lease_timer (client *) ;
 extern void lease_holder_gone (client *) ;
-extern void lease_restore (client *, slot *, uint64_t, uint64_t, uint64_t) ;
+extern void lease_restore (client *) ;
 
 
- /* keep.c */
+ /* keep.c: keeping in the fd holder, never waiting for it */
+
+enum slotkept_e
+{
+  SLOTKEPT_NONE,
+  SLOTKEPT_READY,     /* its record as a ready slot */
+  SLOTKEPT_HELD,      /* its record as its lease's resource */
+  SLOTKEPT_LEAVING    /* its ready record's deletion is queued, not yet in the socket */
+} ;
+
+enum keeper_state_e
+{
+  KEEPER_DOWN,        /* not connected: nothing is kept; connecting again soon */
+  KEEPER_SYNC,        /* connected again: what the fd holder has of ours is being listed */
+  KEEPER_UP
+} ;
+
+typedef struct keeper_s keeper, *keeper_ref ;
+struct keeper_s
+{
+  unixconnection conn ;
+  genalloc ops ;             /* what each awaited answer is for, oldest at ophead */
+  size_t ophead ;
+  uint32_t cursor ;          /* how far the pass is: slots by index, then clients, then the socket */
+  unsigned int state ;
+  unsigned int passing : 1 ;
+  unsigned int warned : 1 ;
+  unsigned int stalled : 1 ;
+  unsigned int untrusted : 1 ;
+  unsigned int listenkept : 1 ;
+} ;
+#define KEEPER_ZERO { .conn = UNIXCONNECTION_ZERO, .ops = GENALLOC_ZERO, .ophead = 0, .cursor = 0, .state = KEEPER_DOWN, .passing = 0, .warned = 0, .stalled = 0, .untrusted = 0, .listenkept = 0 }
+#define KEEP_STEP_FROM_TIME UINT32_MAX   /* restore.c: a lease of 0.2, whose kill steps follow from the time */
 
 extern void keep_init (void) ;
-extern void keep_restore (void) ;
-extern void keep_refresh (void) ;
+extern int keep_isup (void) ;
+extern int keep_isbacklogged (void) ;
 extern void keep_slot (slot *) ;
 extern void keep_slot_drop (slot *) ;
+extern int keep_grantable (slot *) ;
 extern void keep_lease (client *) ;
 extern void keep_lease_drop (client *) ;
-extern void keep_lease_kill (client *) ;
+extern void keep_lease_kill (client *, unsigned int) ;
+extern void keep_io (short) ;
+extern short keep_events (void) ;
+extern int keep_fd (void) ;
+extern int keep_connect (void) ;
+extern void keep_adopt (int, unsigned int) ;
+extern void keep_disconnect (void) ;
+extern void keep_disconnected (void) ;
+extern void keep_pass_start (void) ;
+extern void keep_pass_later (void) ;
+extern void keep_timer (void) ;
+extern void keep_exit (void) ;
+
+
+ /* keepid.c */
+
+#define KEEPID_SIZE (S6_FDHOLDER_ID_SIZE + 1)
+#define KEEPID_READY "holdingpen/slot/"
+#define KEEPID_HELD "holdingpen/held/"
+#define KEEPID_LEASE "holdingpen/lease/"
+#define KEEPID_PIDFD "holdingpen/pidfd/"
+#define KEEPID_LISTEN "holdingpen/listen"
+extern void keepid_ready (char *, slot const *) ;
+extern void keepid_held (char *, slot const *, uint64_t) ;
+extern void keepid_lease (char *, client const *) ;
+extern void keepid_pidfd (char *, uint64_t, uint64_t, unsigned int) ;
+extern int keepid_listen (char *) ;
+extern int keepid_numbers (char const *, uint64_t *, unsigned int) ;
+extern char const *keepid_pool (char const *, char *) ;
+extern int keepid_matches (slot const *, uint64_t const *) ;
+
+
+ /* restore.c */
+
+extern void keep_restore (void) ;
 
 
  /* holder.c */
@@ -372,7 +448,8 @@ struct global_s
   genalloc connperuid ;      /* uidcount: connections per uid */
   char const *keeppath ;     /* -f: the fd holder that keeps leases and resources across restarts */
   unsigned int keepsecs ;    /* -F: how long they are kept without a holdingpend */
-  timer keeptimer ;
+  timer keeptimer ;          /* the keeper's: connecting again, a pass going on, the next pass */
+  keeper keeper ;
   unsigned int maxperuid ;
   unsigned int reserve ;     /* the last connections, for clients with the admin right */
   genalloc x ;               /* iopause_fd */
@@ -402,7 +479,7 @@ struct global_s
 { \
   .helper = 0, .pooldir = 0, .rules = 0, .rulestype = 0, .rulescdb = CDB_ZERO, \
   .pools = GENALLOC_ZERO, .graveyard = 0, .talking = 0, .clients = 0, \
-  .connperuid = GENALLOC_ZERO, .keeppath = 0, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
+  .connperuid = GENALLOC_ZERO, .keeppath = 0, .keeper = KEEPER_ZERO, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
   .notif = -1, .spfd = -1, .epfd = -1 \
 }
 

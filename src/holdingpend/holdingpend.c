@@ -39,6 +39,7 @@
 #define X_SELFPIPE 0
 #define X_LISTEN 1
 #define X_LEASES 2
+#define X_KEEP 3
 
  /*
    The broker. Every slot of every pool has a helper process that owns
@@ -67,6 +68,7 @@ static void prepare (tain *deadline)
   x_add(g.spfd, IOPAUSE_READ, 0) ;
   x_add(0, !g.exiting && !g.acceptblocked && g.nclients < g.maxconn ? IOPAUSE_READ : 0, 0) ;
   x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
+  x_add(keep_fd(), keep_events(), TIMER_KEEP) ;
   for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
   {
     client *c = CLIENT(i) ;
@@ -87,7 +89,7 @@ static void handle_timers (void)
   uint32_t id ;
   while (timer_due(&id))
   {
-    if (id == TIMER_KEEP) keep_refresh() ;
+    if (id == TIMER_KEEP) keep_timer() ;
     else if (id & TIMER_SLOT)
     {
       slot *s = slot_of_index(id & ~TIMER_SLOT) ;
@@ -122,7 +124,8 @@ static void handle_io (void)
   uint32_t const *who = genalloc_s(uint32_t, &g.xwho) ;
   size_t n = genalloc_len(iopause_fd, &g.x) ;
   if (x[X_LEASES].revents & IOPAUSE_READ) handle_leases() ;
-  for (size_t i = X_LEASES + 1 ; i < n ; i++)
+  if (x[X_KEEP].revents) keep_io(x[X_KEEP].revents) ;
+  for (size_t i = X_KEEP + 1 ; i < n ; i++)
   {
     if (!x[i].revents) continue ;
     if (who[i] & TIMER_SLOT)
@@ -370,6 +373,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     slot_collect() ;
     pool_collect() ;
   }
+  keep_exit() ;
   log_count("exit", 0, 0) ;
   return 0 ;
 }

@@ -4,493 +4,659 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-#include <sys/epoll.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <skalibs/types.h>
+#include <skalibs/uint32.h>
 #include <skalibs/strerr.h>
+#include <skalibs/error.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/socket.h>
 #include <skalibs/genalloc.h>
+#include <skalibs/gensetdyn.h>
 #include <skalibs/tai.h>
+#include <skalibs/iopause.h>
+#include <skalibs/unixmessage.h>
+#include <skalibs/unixconnection.h>
 
 #include <s6/fdholder.h>
 
 #include "holdingpend-internal.h"
 
  /*
-   Leases and reservations that outlive the broker (-f): every slot's
-   resource fd, every lease's connection and its holder's pidfd are kept
-   in an s6-fdholderd, under an identifier that carries what a new
-   holdingpend needs to take them back. A resource is kept from the
-   moment its helper has it ready until the lease that held it has ended;
-   a lease from before its answer leaves until it ends. Each is kept with
-   an expiry, refreshed while holdingpend runs: a broker stopped for good
-   leaves nothing held for longer than that.
+   Keeping, while holdingpend runs (-f): what a new holdingpend needs to
+   take back is kept in an s6-fdholderd, under identifiers that carry
+   what it needs to know (keepid.c); restore.c takes them back at start.
 
-     holdingpen/slot/POOL/SLOT/KIND/SIZE/LOCK/DIRHASH     the resource
-     holdingpen/lease/LEASE/POOL/SLOT/UID/GID/PID/SINCE/EXPIRE/KILL
-                                                          the connection
-     holdingpen/pidfd/LEASE                               the holder
+   The conversation with the fd holder never waits: requests are queued
+   on a non-blocking connection polled by the loop, and their answers,
+   which come in order, are matched with what each was for. A grant is
+   answered as soon as its requests are in the socket, never after the
+   fd holder's answer: the fd holder reads a socket's requests in order,
+   even after the sender has died, so what is in the socket will be done.
 
-   Times are seconds of the system clock (0: never, not started), so that
-   they mean the same thing to the next holdingpend.
+   The one rule: a held slot's resource is never kept without its
+   lease's record, so that a new holdingpend never takes a resource that
+   someone holds for a ready one. Hence:
+     - a ready slot's record goes before the slot is granted, and the
+       grant waits until that deletion is in the socket (keep_grantable);
+     - the held resource is stored only once the fd holder has said yes
+       to the lease's record;
+     - at a lease's end, and before its record is stored anew (refresh),
+       the held resource goes first.
+   A crash anywhere leaves both records, or the lease's alone (then the
+   slot is reserved anew at the lease's end), or neither.
+
+   A stopped fd holder costs nothing until the socket is full (its
+   buffer is made large): then nothing new is stored, slots that could
+   not be kept are granted first, and what could not be kept is stored
+   when the fd holder reads again. One that goes away takes everything
+   with it: everything is stored again once it is back.
 */
 
-#define KEEP_TIMEOUT_MS 2000
-#define ID_SLOT "holdingpen/slot/"
-#define ID_LEASE "holdingpen/lease/"
-#define ID_PIDFD "holdingpen/pidfd/"
+#define RECONNECT_MS 200
+#define PASS_BATCH 32      /* slots or leases stored anew in one turn of the loop */
+#define PASS_MAXOPS 256    /* ... while fewer answers than that are awaited */
+#define KEEP_SNDBUF (8 << 20)
 
-static s6_fdholder_t keeper = S6_FDHOLDER_ZERO ;
-static int connected = 0 ;
-static int warned = 0 ;   /* an unreachable fd holder is said once, not at every claim */
-
-static void deadline (tain *d)
+enum keepop_e
 {
-  tain_in_ms(d, KEEP_TIMEOUT_MS) ;
-}
+  OP_DELETE,
+  OP_READY,
+  OP_HELD,
+  OP_LEASE,
+  OP_PIDFD,
+  OP_LISTEN,
+  OP_LIST
+} ;
 
-static void disconnect (void)
+typedef struct keepop_s keepop, *keepop_ref ;
+struct keepop_s
 {
-  if (!connected) return ;
-  s6_fdholder_end(&keeper) ;
-  connected = 0 ;
-}
+  uint64_t gen ;       /* the lease, or the slot's keepgen, when it was asked */
+  uint32_t index ;     /* client or slot index */
+  unsigned char what ;
+} ;
 
- /* The fd holder may have been restarted under us: reconnect when needed, never die of it. */
-static int connect_keeper (void)
+static void flush (void) ;
+
+static int say (int e)
 {
-  tain d ;
-  if (connected) return 1 ;
-  deadline(&d) ;
-  keeper = (s6_fdholder_t)S6_FDHOLDER_ZERO ;
-  if (!s6_fdholder_start_g(&keeper, g.keeppath, &d))
-  {
-    if (!warned) strerr_warnwu3sys("connect to the fd holder at ", g.keeppath, ", leases will not outlive this holdingpend until it answers") ;
-    warned = 1 ;
-    return 0 ;
-  }
-  if (warned) strerr_warni2x("the fd holder answers again at ", g.keeppath) ;
-  warned = 0 ;
-  connected = 1 ;
-  return 1 ;
-}
-
-static uint32_t dirhash (char const *s)
-{
-  uint32_t h = 2166136261U ;
-  for (; *s ; s++) h = (h ^ (unsigned char)*s) * 16777619U ;
-  return h ;
-}
-
-static size_t catu (char *s, uint64_t u)
-{
-  size_t n = uint64_fmt(s + 1, u) ;
-  s[0] = '/' ;
-  return n + 1 ;
-}
-
-static void slot_id (char *id, slot const *s)
-{
-  hp_poolconf const *c = &s->pool->conf ;
-  size_t n = strlen(ID_SLOT) ;
-  size_t l = strlen(c->name) ;
-  memcpy(id, ID_SLOT, n) ;
-  memcpy(id + n, c->name, l) ; n += l ;
-  n += catu(id + n, s->id) ;
-  n += catu(id + n, c->kind) ;
-  n += catu(id + n, c->size) ;
-  n += catu(id + n, c->lock) ;
-  n += catu(id + n, dirhash(c->dir)) ;
-  id[n] = 0 ;
-}
-
-static void lease_id (char *id, client const *c)
-{
-  size_t n = strlen(ID_LEASE) ;
-  size_t l = strlen(c->pool->conf.name) ;
-  memcpy(id, ID_LEASE, n) ;
-  n += uint64_fmt(id + n, c->lease) ;
-  id[n++] = '/' ;
-  memcpy(id + n, c->pool->conf.name, l) ; n += l ;
-  n += catu(id + n, c->slot->id) ;
-  n += catu(id + n, c->uid) ;
-  n += catu(id + n, c->gid) ;
-  n += catu(id + n, (uint64_t)c->pid) ;
-  n += catu(id + n, c->sincewall) ;
-  n += catu(id + n, c->expirewall) ;
-  n += catu(id + n, c->killwall) ;
-  id[n] = 0 ;
-}
-
-static void pidfd_id (char *id, uint64_t lease)
-{
-  size_t n = strlen(ID_PIDFD) ;
-  memcpy(id, ID_PIDFD, n) ;
-  id[n + uint64_fmt(id + n, lease)] = 0 ;
-}
-
-static void drop (char const *) ;
-
-static int store (int fd, char const *id)
-{
-  tain d, limit ;
-  if (!connect_keeper()) return 0 ;
-  deadline(&d) ;
-  tain_addsec_g(&limit, g.keepsecs) ;
-  if (s6_fdholder_store_g(&keeper, fd, id, &limit, &d)) return 1 ;
-  if (errno == EBUSY)
-  {
-     /* left by a holdingpen whose state was not taken back: ours replaces it */
-    drop(id) ;
-    deadline(&d) ;
-    if (s6_fdholder_store_g(&keeper, fd, id, &limit, &d)) return 1 ;
-  }
-  strerr_warnwu2sys("keep in the fd holder: ", id) ;
-  if (errno != EBUSY) disconnect() ;
+  if (!g.keeper.warned)
+    strerr_warnwu3sys("keep in the fd holder at ", g.keeppath, ": what cannot be kept now will be when it answers") ;
+  g.keeper.warned = 1 ;
+  errno = e ;
   return 0 ;
 }
 
-static void drop (char const *id)
+int keep_isup (void)
 {
-  tain d ;
-  if (!connect_keeper()) return ;
-  deadline(&d) ;
-  if (!s6_fdholder_delete_g(&keeper, id, &d) && errno != ENOENT)
-  {
-    strerr_warnwu2sys("remove from the fd holder: ", id) ;
-    disconnect() ;
-  }
-}
-
-void keep_slot (slot *s)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  if (!g.keeppath || s->fd < 0) return ;
-  slot_id(id, s) ;
-  if (s->kept) drop(id) ;
-  s->kept = store(s->fd, id) ;
-}
-
-void keep_slot_drop (slot *s)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  if (!s->kept) return ;
-  slot_id(id, s) ;
-  drop(id) ;
-  s->kept = 0 ;
-}
-
-static int store_connection (client *c)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  lease_id(id, c) ;
-  return store(client_fd(c), id) ;
-}
-
-static void drop_connection (client const *c)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  lease_id(id, c) ;
-  drop(id) ;
-}
-
-static void store_holder (client const *c)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  if (c->pidfd < 0) return ;
-  pidfd_id(id, c->lease) ;
-  store(c->pidfd, id) ;
-}
-
-static void drop_holder (client const *c)
-{
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  if (c->pidfd < 0) return ;
-  pidfd_id(id, c->lease) ;
-  drop(id) ;
+  return g.keeper.state == KEEPER_UP ;
 }
 
  /*
-   A held slot's resource must never be in the fd holder without its
-   lease's record: the next holdingpend would take it for a ready slot,
-   and the next holder would read the previous one's bytes. So the
-   resource goes before the lease's record at the lease's end, is taken
-   out while the lease's record is stored anew, and goes at once if the
-   lease cannot be kept.
+   The socket takes no more: nothing new is stored, and slots kept ready
+   are granted only once it drains. What is queued is tried first.
 */
-
- /* A held slot's resource out of the fd holder, for a moment: its fd, or -1. */
-static int take_out (slot *s)
+int keep_isbacklogged (void)
 {
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  tain d ;
-  int fd ;
-  s->kept = 0 ;
-  if (!connect_keeper()) return -1 ;
-  slot_id(id, s) ;
-  deadline(&d) ;
-  fd = s6_fdholder_retrieve_maybe_delete_g(&keeper, id, 1, &d) ;
-  if (fd < 0 && errno != ENOENT)
+  if (g.keeper.state == KEEPER_DOWN) return 0 ;
+  flush() ;
+  return g.keeper.state != KEEPER_DOWN && !unixmessage_sender_isempty(&g.keeper.conn.out) ;
+}
+
+static int keeper_fd (void)
+{
+  return unixmessage_sender_fd(&g.keeper.conn.out) ;
+}
+
+static int op_push (unsigned char what, uint32_t index, uint64_t gen)
+{
+  keepop op = { .gen = gen, .index = index, .what = what } ;
+  return genalloc_append(keepop, &g.keeper.ops, &op) ;
+}
+
+ /* One request: head, then id with its null; fd (-1: none) is duplicated, the copy the sender's. */
+static int put (char const *head, size_t headlen, char const *id, int fd, unsigned char what, uint32_t index, uint64_t gen)
+{
+  struct iovec v[2] = { { .iov_base = (char *)head, .iov_len = headlen }, { .iov_base = (char *)id, .iov_len = id ? strlen(id) + 1 : 0 } } ;
+  int copy = -1 ;
+  unixmessagev m = { .v = v, .vlen = id ? 2 : 1, .fds = &copy, .nfds = 0 } ;
+  if (g.keeper.state == KEEPER_DOWN) return (errno = ENOTCONN, 0) ;
+  if (fd >= 0)
   {
-    strerr_warnwu2sys("take back from the fd holder: ", id) ;
-    disconnect() ;
+    copy = fcntl(fd, F_DUPFD_CLOEXEC, 0) ;
+    if (copy < 0) return 0 ;
+    m.nfds = 1 ;
   }
-  return fd ;
+  if (!op_push(what, index, gen)) goto err ;
+  if (!unixmessage_putv_and_close(&g.keeper.conn.out, &m, unixmessage_bits_closeall))
+  {
+    genalloc_setlen(keepop, &g.keeper.ops, genalloc_len(keepop, &g.keeper.ops) - 1) ;
+    goto err ;
+  }
+  return 1 ;
+ err:
+  if (copy >= 0) fd_close(copy) ;
+  return 0 ;
 }
 
-static void put_back (slot *s, int fd)
+static int store (char const *id, int fd, unsigned char what, uint32_t index, uint64_t gen)
 {
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  slot_id(id, s) ;
-  s->kept = store(fd, id) ;
-  fd_close(fd) ;
+  char head[2 + TAIN_PACK] = "S" ;
+  tain limit ;
+  tain_addsec_g(&limit, g.keepsecs) ;
+  tain_pack(head + 1, &limit) ;
+  head[1 + TAIN_PACK] = (unsigned char)strlen(id) ;
+  return put(head, sizeof(head), id, fd, what, index, gen) ;
 }
 
- /* Before the answer leaves: a lease the next holdingpend would not know could be granted twice. */
+static void delete (char const *id)
+{
+  char head[2] = { 'D', (char)(unsigned char)strlen(id) } ;
+  put(head, 2, id, -1, OP_DELETE, 0, 0) ;
+}
+
+static void flush (void)
+{
+  if (g.keeper.state == KEEPER_DOWN) return ;
+  if (unixmessage_sender_flush(&g.keeper.conn.out)) return ;
+  if (!error_isagain(errno)) { keep_disconnect() ; return ; }
+  if (!g.keeper.stalled) strerr_warnw3x("the fd holder at ", g.keeppath, " does not read: what cannot be kept now will be when it does") ;
+  g.keeper.stalled = 1 ;
+}
+
+
+ /* A slot's record */
+
+ /*
+   Its record goes: LEAVING until the deletion is surely in the socket,
+   which it is once nothing waits in our sender; until then the slot is
+   granted to nobody, for a crash would leave the record behind.
+*/
+static void slot_unkeep (slot *s)
+{
+  char id[KEEPID_SIZE] ;
+  unsigned int kept = s->kept ;
+  s->kept = SLOTKEPT_NONE ;
+  s->keepgen++ ;
+  if (kept == SLOTKEPT_READY) keepid_ready(id, s) ;
+  else if (kept == SLOTKEPT_HELD && s->holder) keepid_held(id, s, s->holder->lease) ;
+  else return ;
+  delete(id) ;
+  s->kept = SLOTKEPT_LEAVING ;
+}
+
+ /* Only a record that is there, or may still be, is to be deleted. */
+static int has_record (slot const *s)
+{
+  return s->kept == SLOTKEPT_READY || s->kept == SLOTKEPT_HELD ;
+}
+
+ /* A slot's resource is ready in s->fd: kept, unless the fd holder cannot take it now. */
+void keep_slot (slot *s)
+{
+  char id[KEEPID_SIZE] ;
+  if (!g.keeppath || s->fd < 0) return ;
+  if (has_record(s)) slot_unkeep(s) ;
+  if (!keep_isup() || keep_isbacklogged()) return ;
+  keepid_ready(id, s) ;
+  s->keepgen++ ;
+  if (store(id, s->fd, OP_READY, s->index, s->keepgen)) s->kept = SLOTKEPT_READY ;
+  flush() ;
+}
+
+ /* A slot's resource is dropped, or goes back to its helper: its record goes. */
+void keep_slot_drop (slot *s)
+{
+  if (!has_record(s)) return ;
+  slot_unkeep(s) ;
+  flush() ;
+}
+
+ /*
+   May s be granted now? Only if no record of it as a ready slot is, or
+   may still be, in the fd holder: its deletion must be in the socket.
+*/
+int keep_grantable (slot *s)
+{
+  if (s->kept != SLOTKEPT_NONE && keep_isbacklogged()) return 0 ;
+  if (has_record(s))
+  {
+    slot_unkeep(s) ;
+    flush() ;
+    if (keep_isbacklogged()) return 0 ;
+  }
+  s->kept = SLOTKEPT_NONE ;
+  return 1 ;
+}
+
+
+ /* A lease's records */
+
+static void lease_store (client *c)
+{
+  char id[KEEPID_SIZE] ;
+  keepid_lease(id, c) ;
+  c->kept = store(id, client_fd(c), OP_LEASE, c->index, c->lease) ;
+}
+
+ /* The kept pidfd record's name: its killwall is 0 until the careful kill starts, then fixed. */
+static void pidfd_kept_id (char *id, client const *c)
+{
+  keepid_pidfd(id, c->lease, c->keptstep ? c->killwall : 0, c->keptstep) ;
+}
+
+static void pidfd_store (client *c, unsigned int step)
+{
+  char id[KEEPID_SIZE] ;
+  if (c->pidfd < 0) return ;
+  keepid_pidfd(id, c->lease, c->killwall, step) ;
+  if (!store(id, c->pidfd, OP_PIDFD, c->index, c->lease)) return ;
+  if (c->pidkept)
+  {
+     /* the new one first: a new holdingpend takes the furthest step it finds */
+    pidfd_kept_id(id, c) ;
+    delete(id) ;
+  }
+  c->pidkept = 1 ;
+  c->keptstep = step ;
+}
+
+static void lease_unkeep (client *c)
+{
+  char id[KEEPID_SIZE] ;
+  if (c->slot && has_record(c->slot)) slot_unkeep(c->slot) ;
+  if (c->kept) { keepid_lease(id, c) ; delete(id) ; }
+  if (c->pidkept) { pidfd_kept_id(id, c) ; delete(id) ; }
+  c->kept = c->pidkept = 0 ;
+}
+
+ /* The lease's records, the held resource's once the fd holder has said yes to the lease's. */
+static void lease_keep (client *c)
+{
+  if (!keep_isup() || keep_isbacklogged()) return ;
+  lease_store(c) ;
+  if (c->kept) pidfd_store(c, c->killstep) ;
+}
+
+ /* A grant, before its answer leaves: the lease's records go into the socket, not waited for. */
 void keep_lease (client *c)
 {
   if (!g.keeppath) return ;
-  c->kept = store_connection(c) ;
-  if (c->kept) store_holder(c) ;
-  else keep_slot_drop(c->slot) ;
+  lease_keep(c) ;
+  flush() ;
 }
 
 void keep_lease_drop (client *c)
 {
-  keep_slot_drop(c->slot) ;
-  if (!c->kept) return ;
-  drop_connection(c) ;
-  drop_holder(c) ;
-  c->kept = 0 ;
+  if (!c->kept && !c->pidkept && (!c->slot || !has_record(c->slot))) return ;
+  lease_unkeep(c) ;
+  flush() ;
 }
 
- /* The lease's record stored anew, with killwall, its slot's resource out meanwhile; the holder's record too if all. */
-static void lease_anew (client *c, int all, uint64_t killwall)
+ /* Before signal number step of the careful kill is sent: a new holdingpend goes on after it, not again. */
+void keep_lease_kill (client *c, unsigned int step)
 {
+  if (!c->pidkept || !keep_isup()) return ;
+  pidfd_store(c, step) ;
+  flush() ;
+}
+
+static void held_store (client *c)
+{
+  char id[KEEPID_SIZE] ;
   slot *s = c->slot ;
-  int fd = s->kept ? take_out(s) : -1 ;
-  drop_connection(c) ;
-  if (all) drop_holder(c) ;
-  c->killwall = killwall ;
-  c->kept = store_connection(c) ;
-  if (c->kept && all) store_holder(c) ;
-  if (fd < 0) return ;
-  if (c->kept) put_back(s, fd) ;
-  else fd_close(fd) ;
-}
-
- /* The careful kill started: the next holdingpend must go on with it. Only the connection's record says so. */
-void keep_lease_kill (client *c)
-{
-  if (c->kept) lease_anew(c, 0, (uint64_t)time(0)) ;
-}
-
- /* Every third of -F, well before anything kept expires. */
-static void schedule_refresh (void)
-{
-  tain next ;
-  tain_addsec_g(&next, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
-  timer_set(&g.keeptimer, &next) ;
-}
-
- /* Every kept fd is stored again with a new expiry, well before the old one. */
-void keep_refresh (void)
-{
-  for (size_t i = 0 ; i < NPOOLS() ; i++)
-  {
-    pool *p = POOLS()[i] ;
-    for (size_t j = 0 ; j < NSLOTS(p) ; j++)
-    {
-      slot *s = SLOTS(p)[j] ;
-       /* a held slot's resource goes with its lease, below */
-      if (!s->kept || (s->holder && s->holder->kept)) continue ;
-      if (s->fd >= 0) keep_slot(s) ;
-      else keep_slot_drop(s) ;
-    }
-    for (uint32_t k = p->holders.head ; k != CLIENT_NONE ; k = CLIENT(k)->plink.next)
-      if (CLIENT(k)->kept) lease_anew(CLIENT(k), 1, CLIENT(k)->killwall) ;
-  }
-  schedule_refresh() ;
+  if (!s || s->fd < 0 || has_record(s) || keep_isbacklogged()) return ;
+  keepid_held(id, s, c->lease) ;
+  s->keepgen++ ;
+  if (store(id, s->fd, OP_HELD, s->index, s->keepgen)) s->kept = SLOTKEPT_HELD ;
 }
 
 
- /* Taking back what a previous holdingpend kept */
+ /* The listening socket: connections made while holdingpend restarts wait in its backlog. */
 
-static int scan_fields (char const *s, uint64_t *v, unsigned int n)
+static void listen_store (void)
 {
-  for (unsigned int i = 0 ; i < n ; i++)
-  {
-    size_t l = uint64_scan(s, v + i) ;
-    if (!l) return 0 ;
-    s += l ;
-    if (i + 1 < n) { if (*s != '/') return 0 ; s++ ; }
-  }
-  return !*s ;
+  char id[KEEPID_SIZE] ;
+  if (!keepid_listen(id)) return ;
+  if (g.keeper.listenkept) delete(id) ;
+  g.keeper.listenkept = store(id, 0, OP_LISTEN, 0, 0) ;
 }
 
- /* "POOL/rest": the pool's name in name, the pool if it is configured, where the rest starts */
-static pool *scan_pool (char const *s, char *name, char const **rest)
-{
-  char const *slash = strchr(s, '/') ;
-  name[0] = 0 ;
-  if (!slash || !hp_poolname_valid(s, slash - s)) return 0 ;
-  memcpy(name, s, slash - s) ;
-  name[slash - s] = 0 ;
-  *rest = slash + 1 ;
-  return pool_find(name) ;
-}
 
-static slot *slot_numbered (pool *p, uint64_t id)
-{
-  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
-    if (SLOTS(p)[i]->id == id && SLOTS(p)[i]->state != SLOT_GONE) return SLOTS(p)[i] ;
-  return 0 ;
-}
+ /* Answers */
 
- /* A slot record's id: its pool's name, the pool if configured, and slot kind size lock dirhash. 0 if it is not one. */
-static int scan_slot_id (char const *id, char *name, pool **p, uint64_t *v)
+static slot *slot_of_op (keepop const *op)
 {
-  char const *rest ;
-  if (strncmp(id, ID_SLOT, strlen(ID_SLOT))) return 0 ;
-  *p = scan_pool(id + strlen(ID_SLOT), name, &rest) ;
-  return name[0] && scan_fields(rest, v, 5) ;
-}
-
-static int take_slot (s6_fdholder_fd_t const *e)
-{
-  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
-  uint64_t v[5] ;
-  pool *p ;
   slot *s ;
-  if (!scan_slot_id(e->id, name, &p, v) || !p || p->removed) return 0 ;
-  s = slot_numbered(p, v[0]) ;
-   /* only the same resource is taken back: anything else is reserved anew */
-  if (!s || s->retire || s->adopt >= 0 || v[1] != p->conf.kind || v[2] != p->conf.size
-   || v[3] != p->conf.lock || v[4] != dirhash(p->conf.dir)) return 0 ;
-  s->adopt = e->fd ;
-  s->kept = 1 ;
+  if (op->index >= g.slots.storage.len) return 0 ;
+  s = slot_of_index(op->index) ;
+  return s && s->keepgen == op->gen ? s : 0 ;
+}
+
+static client *client_of_op (keepop const *op)
+{
+  client *c = op->index < g.maxconn ? CLIENT(op->index) : 0 ;
+  return c && c->state == CLIENT_HOLDING && c->lease == op->gen ? c : 0 ;
+}
+
+static void sync_done (unixmessage const *m) ;
+
+static int answer (keepop const *op, unixmessage const *m)
+{
+  int e ;
+  if (op->what == OP_LIST)
+  {
+    sync_done(m) ;
+    return 1 ;
+  }
+  if (m->len != 1 || m->nfds) return 0 ;
+  e = (unsigned char)m->s[0] ;
+  switch (op->what)
+  {
+    case OP_READY :
+    case OP_HELD :
+    {
+      slot *s = slot_of_op(op) ;
+       /* EBUSY: a record of that name is there, ours to delete later */
+      if (e && e != EBUSY && s) { s->kept = SLOTKEPT_NONE ; say(e) ; }
+      break ;
+    }
+    case OP_LEASE :
+    {
+      client *c = client_of_op(op) ;
+      if (!c) break ;
+      if (e) { c->kept = 0 ; say(e) ; break ; }
+      held_store(c) ;
+      break ;
+    }
+    case OP_PIDFD :
+    {
+      client *c = client_of_op(op) ;
+      if (e && c) say(e) ;
+      break ;
+    }
+    case OP_LISTEN : if (e && e != EBUSY) { g.keeper.listenkept = 0 ; say(e) ; } break ;
+    default : break ;
+  }
   return 1 ;
 }
 
- /* The holder's pidfd kept with the lease: taken from the dump, so that it is not dropped with the rest. */
-static void take_pidfd (genalloc *dump, client *c)
+static void read_answers (void)
 {
-  char id[S6_FDHOLDER_ID_SIZE + 1] ;
-  s6_fdholder_fd_t *e = genalloc_s(s6_fdholder_fd_t, dump) ;
-  size_t n = genalloc_len(s6_fdholder_fd_t, dump) ;
-  pidfd_id(id, c->lease) ;
-  for (size_t i = 0 ; i < n ; i++)
-    if (e[i].fd >= 0 && !strcmp(e[i].id, id)) { c->pidfd = e[i].fd ; e[i].fd = -1 ; return ; }
+  for (unsigned int n = 0 ; n < 64 && g.keeper.state != KEEPER_DOWN ; n++)
+  {
+    unixmessage m ;
+    keepop op ;
+    size_t len = genalloc_len(keepop, &g.keeper.ops) ;
+    int r = unixmessage_receive(&g.keeper.conn.in, &m) ;
+    if (!r) break ;
+    if (r < 0 || g.keeper.ophead >= len) { keep_disconnect() ; return ; }
+    op = genalloc_s(keepop, &g.keeper.ops)[g.keeper.ophead++] ;
+    if (g.keeper.ophead == len)
+    {
+      genalloc_setlen(keepop, &g.keeper.ops, 0) ;
+      g.keeper.ophead = 0 ;
+    }
+    if (!answer(&op, &m)) { unixmessage_drop(&m) ; keep_disconnect() ; return ; }
+  }
+  flush() ;
 }
 
- /* The kind and size a kept slot record gives the pool's slot; memfd and 0 if none. */
-static void slot_record (genalloc const *dump, char const *name, uint64_t id, unsigned int *kind, uint64_t *size)
+ /* The fd holder's socket spoke or drained. */
+void keep_io (short revents)
 {
-  s6_fdholder_fd_t const *e = genalloc_s(s6_fdholder_fd_t, dump) ;
-  size_t n = genalloc_len(s6_fdholder_fd_t, dump) ;
-  *kind = HP_KIND_MEMFD ;
-  *size = 0 ;
-  for (size_t i = 0 ; i < n ; i++)
+  int was = g.keeper.state != KEEPER_DOWN && !unixmessage_sender_isempty(&g.keeper.conn.out) ;
+  if (revents & IOPAUSE_WRITE) flush() ;
+  if (revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) read_answers() ;
+  if (was && !keep_isbacklogged())
   {
-    char pname[HOLDINGPEN_POOLNAME_MAX + 1] ;
-    pool *p ;
-    uint64_t v[5] ;
-    if (!scan_slot_id(e[i].id, pname, &p, v) || strcmp(pname, name) || v[0] != id) continue ;
-    *kind = (unsigned int)v[1] ;
-    *size = v[2] ;
-    return ;
+     /* slots kept ready are grantable again, and what could not be kept will be */
+    if (g.keeper.stalled) strerr_warni2x("the fd holder reads again at ", g.keeppath) ;
+    g.keeper.stalled = 0 ;
+    keep_pass_start() ;
+    for (size_t i = 0 ; i < NPOOLS() ; i++) claim_dispatch(POOLS()[i]) ;
   }
 }
+
+short keep_events (void)
+{
+  if (g.keeper.state == KEEPER_DOWN) return 0 ;
+  return IOPAUSE_READ | (unixmessage_sender_isempty(&g.keeper.conn.out) ? 0 : IOPAUSE_WRITE) ;
+}
+
+int keep_fd (void)
+{
+  return g.keeper.state == KEEPER_DOWN ? -1 : keeper_fd() ;
+}
+
+
+ /* The connection */
+
+ /* Everything is as if nothing were kept: true if the fd holder is gone, and made true by the next sync if not. */
+static void forget_all (void)
+{
+  for (uint32_t i = 0 ; i < g.slots.storage.len ; i++)
+  {
+    slot *s = slot_of_index(i) ;
+    if (!s || s->kept == SLOTKEPT_NONE) continue ;
+    s->kept = SLOTKEPT_NONE ;
+    s->keepgen++ ;
+  }
+  for (uint32_t i = 0 ; i < g.maxconn ; i++) CLIENT(i)->kept = CLIENT(i)->pidkept = 0 ;
+  g.keeper.listenkept = 0 ;
+}
+
+void keep_disconnect (void)
+{
+  tain t ;
+  if (g.keeper.state == KEEPER_DOWN) return ;
+  say(errno) ;
+  fd_close(keeper_fd()) ;
+  unixconnection_free(&g.keeper.conn) ;
+  genalloc_setlen(keepop, &g.keeper.ops, 0) ;
+  g.keeper.ophead = 0 ;
+  g.keeper.state = KEEPER_DOWN ;
+  g.keeper.passing = 0 ;
+  forget_all() ;
+  tain_in_ms(&t, RECONNECT_MS) ;
+  timer_set(&g.keeptimer, &t) ;
+}
+
+ /* Only root or our own uid may be trusted to keep what a new holdingpend will act on. */
+static int trusted (int fd)
+{
+  struct ucred cred ;
+  socklen_t len = sizeof(cred) ;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return 0 ;
+  if (!cred.uid || cred.uid == g.myuid) return 1 ;
+  if (!g.keeper.untrusted)
+  {
+    char fmt[UINT_FMT] ;
+    fmt[uint_fmt(fmt, cred.uid)] = 0 ;
+    strerr_warnw4x("refusing the fd holder at ", g.keeppath, ": it runs as uid ", fmt) ;
+  }
+  g.keeper.untrusted = 1 ;
+  return (errno = EPERM, 0) ;
+}
+
+ /* A connected socket to the fd holder: the keeper's, in the state given. */
+void keep_adopt (int fd, unsigned int state)
+{
+  int sz = KEEP_SNDBUF ;
+   /* a stopped fd holder fills the socket: the larger it is, the longer nothing waits */
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) ;
+  unixconnection_init(&g.keeper.conn, fd, fd) ;
+  g.keeper.state = state ;
+  g.keeper.untrusted = 0 ;
+  if (g.keeper.warned) strerr_warni2x("the fd holder answers again at ", g.keeppath) ;
+  g.keeper.warned = 0 ;
+}
+
+int keep_connect (void)
+{
+  int fd = ipc_stream_nbcoe() ;
+  if (fd < 0) return 0 ;
+  if (!ipc_connect(fd, g.keeppath) && errno != EINPROGRESS) goto err ;
+  if (!trusted(fd)) goto err ;
+  return fd ;
+ err:
+  fd_close(fd) ;
+  return -1 ;
+}
+
+ /* After a reconnection: whatever the fd holder has of ours is listed, deleted, and stored anew as it is now. */
+static void sync_start (void)
+{
+  int fd = keep_connect() ;
+  if (fd < 0)
+  {
+    tain t ;
+    say(errno) ;
+    tain_in_ms(&t, RECONNECT_MS) ;
+    timer_set(&g.keeptimer, &t) ;
+    return ;
+  }
+  keep_adopt(fd, KEEPER_SYNC) ;
+  if (!put("L", 1, 0, -1, OP_LIST, 0, 0)) { keep_disconnect() ; return ; }
+  flush() ;
+}
+
+static void sync_done (unixmessage const *m)
+{
+  uint32_t n ;
+  char const *s ;
+  size_t len ;
+  if (m->nfds || m->len < 5 || m->s[0]) { say(m->len ? (unsigned char)m->s[0] : EPROTO) ; keep_disconnect() ; return ; }
+  uint32_unpack_big(m->s + 1, &n) ;
+  s = m->s + 5 ;
+  len = m->len - 5 ;
+  g.keeper.state = KEEPER_UP ;
+   /* the ids, each with its null */
+  while (n-- && len)
+  {
+    size_t l = strnlen(s, len) ;
+    if (l == len) break ;
+    if (!strncmp(s, "holdingpen/", 11)) delete(s) ;
+    s += l + 1 ; len -= l + 1 ;
+  }
+  keep_pass_start() ;
+}
+
 
  /*
-   A lease whose pool or slot is no longer configured is still held: its
-   pool is kept as removed, its slot as retiring, until it ends, as a
-   reload would have it.
+   A pass: every ready slot, every lease and the listening socket stored
+   anew with a new expiry, or for the first time, a few each turn of the
+   loop. A pass starts every third of -F, after a sync, and when a
+   stopped fd holder reads again.
 */
-static slot *lease_slot (genalloc const *dump, pool *p, char const *name, uint64_t id)
+
+void keep_pass_start (void)
 {
-  slot *s ;
-  if (!p)
-  {
-    unsigned int kind ;
-    uint64_t size ;
-    slot_record(dump, name, id, &kind, &size) ;
-    p = pool_orphan(name, kind, size) ;
-  }
-  s = slot_numbered(p, id) ;
-  return s ? s : id <= UINT32_MAX ? pool_extra_slot(p, (uint32_t)id) : 0 ;
+  tain t ;
+  if (!keep_isup()) return ;
+  g.keeper.passing = 1 ;
+  g.keeper.cursor = 0 ;
+  tain_copynow(&t) ;
+  timer_set(&g.keeptimer, &t) ;
 }
 
-static int take_lease (genalloc *dump, s6_fdholder_fd_t const *e)
+static void pass_slot (slot *s)
 {
-  char name[HOLDINGPEN_POOLNAME_MAX + 1] ;
-  char const *rest ;
-  uint64_t lease, v[7] ;
-  size_t l = uint64_scan(e->id + strlen(ID_LEASE), &lease) ;
-  pool *p ;
-  slot *s ;
-  client *c ;
-  if (!l || e->id[strlen(ID_LEASE) + l] != '/') return 0 ;
-  p = scan_pool(e->id + strlen(ID_LEASE) + l + 1, name, &rest) ;
-  if (!name[0] || !scan_fields(rest, v, 7)) return 0 ;
-  s = lease_slot(dump, p, name, v[0]) ;
-  if (!s || s->holder) return 0 ;
-  c = client_restore(e->fd) ;
-  if (!c) return 0 ;
-  c->lease = lease ;
-  c->uid = (uid_t)v[1] ;
-  c->gid = (gid_t)v[2] ;
-  c->pid = (pid_t)v[3] ;
-  c->kept = 1 ;
-  take_pidfd(dump, c) ;
-  if (lease > g.nextlease) g.nextlease = lease ;
-  lease_restore(c, s, v[4], v[5], v[6]) ;
-  return 1 ;
+  if (s->state == SLOT_READY && s->fd >= 0) keep_slot(s) ;
 }
 
- /* After the pools are configured, before any helper starts. */
-void keep_restore (void)
+static void pass_client (client *c)
 {
-  genalloc dump = GENALLOC_ZERO ;
-  s6_fdholder_fd_t *e ;
-  size_t n ;
-  unsigned int nslots = 0, nleases = 0, ndropped = 0 ;
-  tain d ;
-  if (!g.keeppath) return ;
-  if (!connect_keeper()) return ;
-  deadline(&d) ;
-  if (!s6_fdholder_getdump_g(&keeper, &dump, &d))
+  if (c->state != CLIENT_HOLDING) return ;
+  lease_unkeep(c) ;
+  lease_keep(c) ;
+}
+
+static void pass_step (void)
+{
+  uint32_t nslots = g.slots.storage.len ;
+  unsigned int done = 0 ;
+  while (done < PASS_BATCH && !keep_isbacklogged()
+   && genalloc_len(keepop, &g.keeper.ops) - g.keeper.ophead < PASS_MAXOPS)
   {
-    strerr_warnwu1sys("get what the fd holder keeps") ;
-    disconnect() ;
-    return ;
+    uint32_t i = g.keeper.cursor ;
+    if (i < nslots)
+    {
+      slot *s = slot_of_index(i) ;
+      if (s) { pass_slot(s) ; done++ ; }
+    }
+    else if (i < nslots + g.maxconn)
+    {
+      client *c = CLIENT(i - nslots) ;
+      if (c->state == CLIENT_HOLDING) { pass_client(c) ; done++ ; }
+    }
+    else
+    {
+      listen_store() ;
+      flush() ;
+      g.keeper.passing = 0 ;
+      keep_pass_later() ;
+      return ;
+    }
+    g.keeper.cursor++ ;
   }
-  e = genalloc_s(s6_fdholder_fd_t, &dump) ;
-  n = genalloc_len(s6_fdholder_fd_t, &dump) ;
-   /* leases first: they say which slots are held */
-  for (size_t i = 0 ; i < n ; i++)
-    if (e[i].fd >= 0 && !strncmp(e[i].id, ID_LEASE, strlen(ID_LEASE)))
-    {
-      if (take_lease(&dump, e + i)) { e[i].fd = -1 ; nleases++ ; }
-    }
-  for (size_t i = 0 ; i < n ; i++)
-    if (e[i].fd >= 0 && !strncmp(e[i].id, ID_SLOT, strlen(ID_SLOT)))
-    {
-      if (take_slot(e + i)) { e[i].fd = -1 ; nslots++ ; }
-    }
-   /* what matches nothing any more goes, from the fd holder too */
-  for (size_t i = 0 ; i < n ; i++)
+  flush() ;
   {
-    if (e[i].fd < 0) continue ;
-    if (!strncmp(e[i].id, "holdingpen/", 11)) { drop(e[i].id) ; ndropped++ ; }
-    fd_close(e[i].fd) ;
+    tain t ;
+     /* the rest next turn; a backlogged socket restarts the pass when it drains */
+    if (keep_isbacklogged()) return ;
+    tain_in_ms(&t, 1) ;
+    timer_set(&g.keeptimer, &t) ;
   }
-  genalloc_free(s6_fdholder_fd_t, &dump) ;
-  log_restore(nleases, nslots, ndropped) ;
+}
+
+ /* The keeper's timer: reconnect, go on with a pass, or start one. */
+void keep_timer (void)
+{
+  switch (g.keeper.state)
+  {
+    case KEEPER_DOWN : sync_start() ; return ;
+    case KEEPER_SYNC : return ;
+    default : break ;
+  }
+  if (!g.keeper.passing) { g.keeper.passing = 1 ; g.keeper.cursor = 0 ; }
+  pass_step() ;
 }
 
 void keep_init (void)
 {
   g.keeptimer.id = TIMER_KEEP ;
-  if (g.keeppath) schedule_refresh() ;
+}
+
+ /* Not connected at start: connect again soon, then sync. */
+void keep_disconnected (void)
+{
+  tain t ;
+  g.keeper.state = KEEPER_DOWN ;
+  g.keeper.warned = 1 ;
+  tain_in_ms(&t, RECONNECT_MS) ;
+  timer_set(&g.keeptimer, &t) ;
+}
+
+ /* Everything was just taken back: the first pass comes after a third of -F, as any other. */
+void keep_pass_later (void)
+{
+  tain t ;
+  tain_addsec_g(&t, g.keepsecs / 3 ? g.keepsecs / 3 : 1) ;
+  timer_set(&g.keeptimer, &t) ;
+}
+
+ /* A clean exit: what is queued goes into the socket, for a little while at most, so that nothing kept is stale. */
+void keep_exit (void)
+{
+  tain deadline ;
+  if (g.keeper.state == KEEPER_DOWN) return ;
+  tain_in_ms(&deadline, 1000) ;
+  if (!unixmessage_sender_timed_flush_g(&g.keeper.conn.out, &deadline))
+    strerr_warnwu2sys("hand what is queued to the fd holder at ", g.keeppath) ;
 }

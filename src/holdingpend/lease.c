@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <skalibs/uint64.h>
@@ -60,9 +61,18 @@ void lease_answer (client *c, slot *s)
   uint64_pack_big(buf + HOLDINGPEN_GRANT_LEASE, c->lease) ;
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
-  s->fd = -1 ;
-   /* a ballast's fd is only ever kept, never handed out */
-  if (fd >= 0 && !hp_kind_isfd(conf->kind)) { fd_close(fd) ; fd = -1 ; }
+   /* kept, the daemon has a copy of a held resource, to keep it anew; otherwise none */
+  if (g.keeppath && fd >= 0)
+  {
+    fd = hp_kind_isfd(conf->kind) ? fcntl(s->fd, F_DUPFD_CLOEXEC, 0) : -1 ;
+    if (fd < 0 && hp_kind_isfd(conf->kind)) { fd = s->fd ; s->fd = -1 ; }
+  }
+  else
+  {
+    s->fd = -1 ;
+     /* a ballast's fd is only ever kept, never handed out */
+    if (fd >= 0 && !hp_kind_isfd(conf->kind)) { fd_close(fd) ; fd = -1 ; }
+  }
   start(c, s) ;
   keep_lease(c) ;
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
@@ -104,6 +114,8 @@ void lease_end (client *c, char const *event)
   slot *s = c->slot ;
   log_lease(event, c) ;
   keep_lease_drop(c) ;
+   /* the daemon's copy of a held resource goes: its helper has its own, to scrub */
+  if (s->fd >= 0) { fd_close(s->fd) ; s->fd = -1 ; }
   client_close(c) ;
   slot_recycle(s) ;
 }
@@ -123,6 +135,8 @@ static void kill_step (client *c)
     lease_end(c, "end") ;
     return ;
   }
+   /* kept first: a new holdingpend goes on after this signal, never sends it again */
+  keep_lease_kill(c, c->killstep + 1) ;
   {
      /* EPERM (a daemon not run as root) still means the holder is there */
     int sent = holder_signal(c->pidfd, sigs[c->killstep]) == 0 ;
@@ -146,7 +160,7 @@ static void kill_start (client *c, char const *event)
   if (c->killstep) return ;
   log_lease(event, c) ;
   watch_holder(c) ;
-  keep_lease_kill(c) ;
+  c->killwall = (uint64_t)time(0) ;
   kill_step(c) ;
 }
 
@@ -211,37 +225,38 @@ static void tain_of_wall (tain *t, uint64_t wall)
 }
 
  /*
-   A lease a previous holdingpend kept: held again, with its id, holder,
-   age and expiry; a careful kill under way goes on from the step its
-   time has reached.
+   A lease a previous holdingpend kept (restore.c filled c in): held
+   again, with its id, holder, age and expiry. A careful kill under way
+   goes on with the signal after the last one kept as sent, at the time
+   it was due: no signal twice, none skipped.
 */
-void lease_restore (client *c, slot *s, uint64_t since, uint64_t expire, uint64_t killwall)
+void lease_restore (client *c)
 {
+  slot *s = c->slot ;
   pool *p = s->pool ;
-  c->slot = s ;
-  s->holder = c ;
   s->lease = c->lease ;
   pool_join(p, c) ;
   clist_append(&p->holders, c->index, offsetof(client, plink)) ;
   slot_setstate(s, SLOT_HELD) ;
   slot_settle(s) ;
   c->state = CLIENT_HOLDING ;
-  c->sincewall = since ;
-  c->expirewall = expire ;
-  tain_of_wall(&c->since, since) ;
-  if (expire) tain_of_wall(&c->expire, expire) ;
+  tain_of_wall(&c->since, c->sincewall) ;
+  if (c->expirewall) tain_of_wall(&c->expire, c->expirewall) ;
   else c->expire = tain_infinite ;
-  if (killwall)
+  if (c->killwall)
   {
     uint64_t k = p->conf.killdelay ? p->conf.killdelay : 1 ;
-    uint64_t steps = ((uint64_t)time(0) - killwall) / k + 1 ;
     tain next ;
-    c->killwall = killwall ;
-    c->killstep = steps > 4 ? 4 : (unsigned int)steps ;
-    tain_of_wall(&next, killwall + c->killstep * k) ;
+    if (c->killstep == KEEP_STEP_FROM_TIME)
+    {
+       /* 0.2 did not say how far it went: the steps whose time has come are taken as sent */
+      uint64_t steps = ((uint64_t)time(0) - c->killwall) / k + 1 ;
+      c->killstep = steps > 4 ? 4 : (unsigned int)steps ;
+    }
+    tain_of_wall(&next, c->killwall + c->killstep * k) ;
     timer_set(&c->deadline, &next) ;
     watch_holder(c) ;
   }
-  else if (expire) timer_set(&c->deadline, &c->expire) ;
+  else if (c->expirewall) timer_set(&c->deadline, &c->expire) ;
   client_settle(c) ;
 }

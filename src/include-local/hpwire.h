@@ -59,6 +59,7 @@ extern void hp_frame_next (hp_inbuf *) ;
 #define HP_PEER_FDS_MAX 4096  /* the long way reads at most so many of the connector's fds */
 extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
 extern int hp_pidfd_exited (int) ;
+extern int hp_pidfd_pid (int, pid_t *) ;
 extern int hp_pidfd_uids (int, uid_t *) ;  /* real, effective, saved, fs */
 
 

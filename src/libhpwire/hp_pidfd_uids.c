@@ -43,15 +43,7 @@ int hp_pidfd_uids (int pidfd, uid_t *uids)
   char buf[2048] ;
   char const *p ;
   pid_t pid ;
-  {
-    char file[sizeof("/proc/self/fdinfo/") + INT_FMT] = "/proc/self/fdinfo/" ;
-    file[18 + int_fmt(file + 18, pidfd)] = 0 ;
-    if (readproc(file, buf, sizeof(buf)) < 0) return 0 ;
-  }
-  p = after(buf, "\nPid:") ;
-  if (!p) return (errno = EINVAL, 0) ;
-   /* -1: it has exited; 0: it is in a pid namespace we cannot see */
-  if (*p == '-' || !pid_scan(p, &pid) || pid <= 0) return (errno = ESRCH, 0) ;
+  if (!hp_pidfd_pid(pidfd, &pid)) return 0 ;
   {
     char file[sizeof("/proc//status") + PID_FMT] = "/proc/" ;
     size_t len = 6 + pid_fmt(file + 6, pid) ;
