@@ -358,17 +358,11 @@ static void kept_close (helper *h, unsigned int i)
   h->kept[i] = h->kept[--h->nkept] ;
 }
 
- /*
-   Empties a file copy and says how many bytes it held. A file is not
-   sealed: truncating frees blocks wherever a leaker wrote them, past
-   the old size too.
- */
+ /* Empties a file copy and says how many bytes it held (hp_resource_empty, which holdingpend shares). */
 static uint64_t file_empty (int fd)
 {
-  struct stat st ;
-  if (fstat(fd, &st) < 0) return 0 ;
-  if (st.st_blocks && ftruncate(fd, 0) < 0) return 0 ;
-  return (uint64_t)st.st_blocks << 9 ;
+  uint64_t held ;
+  return hp_resource_empty(fd, &held) ? held : 0 ;
 }
 
  /* Looks at the kept copies: frees and reports what was written since, drops the old ones. */
@@ -420,10 +414,9 @@ static void keep (helper *h)
  */
 static void empty (helper *h)
 {
+  uint64_t held ;
   unmap(h) ;
-  if (h->fd < 0) return ;
-  if (hp_kind_isdisk(h->kind)) file_empty(h->fd) ;
-  else if (fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
+  if (h->fd >= 0 && !hp_resource_empty(h->fd, &held))
     strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
 }
 
