@@ -211,6 +211,22 @@ void slot_drop_fd (slot *s)
   keep_slot_drop(s) ;
 }
 
+ /*
+   A resource in s->fd would be held for good once overwritten: where
+   one comes, none may be there. The sanitizer build dies of it, so
+   that the tests see it; otherwise it is dropped, and said.
+*/
+static void fd_none (slot *s)
+{
+  if (s->fd < 0) return ;
+#ifdef HP_TREE_CHECKS
+  strerr_dief3x(111, "a slot of pool ", s->pool->conf.name, " still has a resource where a new one comes") ;
+#else
+  strerr_warnw3x("a slot of pool ", s->pool->conf.name, " still had a resource where a new one came: dropped") ;
+  slot_drop_fd(s) ;
+#endif
+}
+
 static void schedule_respawn (slot *s)
 {
   tain when ;
@@ -236,6 +252,7 @@ void slot_spawn (slot *s)
   int fd ;
   pid_t pid ;
   timer_cancel(&s->respawn) ;
+  if (!s->holder) fd_none(s) ;
   fmt[uint64_fmt(fmt, conf->size)] = 0 ;
   argv[m++] = g.helper ;
    /* -R: this holdingpen understands short reasons and leak reports */
@@ -308,6 +325,25 @@ void slot_remove (slot *s)
   slot_settle(s) ;
   s->next = g.graveyard ;
   g.graveyard = s ;
+}
+
+ /*
+   Out of date or going, and free: the helper stops, the resource goes
+   (never handed out), and the slot is removed or made anew with its
+   pool's configuration.
+*/
+void slot_remake (slot *s)
+{
+  slot_stop_helper(s) ;
+  slot_drop_fd(s) ;
+  if (s->retire)
+  {
+    slot_remove(s) ;
+    return ;
+  }
+  if (s->settled) { s->settled = 0 ; g.unsettled++ ; }
+  s->deaths = 0 ;
+  slot_spawn(s) ;
 }
 
  /* A slot is free again: scrub it, or remake it if it is out of date. */
@@ -446,6 +482,9 @@ static int helper_message (slot *s, unixmessage const *m)
   if (m->len && m->s[0] == HOLDINGPEN_HELPER_LEAK) return leak_report(s, m) ;
   if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) || g.keeppath ? 1U : 0U))
   {
+     /* our copy of the ended lease's resource, which the helper has just emptied */
+    if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
+    fd_none(s) ;
     s->fd = m->nfds ? m->fds[0] : -1 ;
     keep_slot(s) ;
     s->deaths = 0 ;
@@ -453,7 +492,7 @@ static int helper_message (slot *s, unixmessage const *m)
     slot_settle(s) ;
     slot_setstate(s, SLOT_READY) ;
     log_slot("helper-ready", s) ;
-    if (s->stale || s->retire) slot_recycle(s) ;
+    if (s->stale || s->retire) slot_remake(s) ;
     else claim_dispatch(s->pool) ;
     return 1 ;
   }
