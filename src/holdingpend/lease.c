@@ -48,21 +48,18 @@ static void start (client *c, slot *s)
   log_lease("grant", c) ;
 }
 
- /* The answer of a granted claim: the slot's fd goes with it, the daemon keeps no copy. */
+ /* The answer of a granted claim: a copy of the slot's fd goes with it (slot_hand_out). */
 void lease_answer (client *c, slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
   char const *kind = hp_kind_names[conf->kind] ;
   size_t kindlen = strlen(kind) ;
   char buf[HOLDINGPEN_GRANT_KIND + kindlen + 1] ;
-  int fd = s->fd ;
+  int fd = slot_hand_out(s) ;
   buf[0] = HOLDINGPEN_OK ;
   uint64_pack_big(buf + HOLDINGPEN_GRANT_LEASE, c->lease) ;
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
-  s->fd = -1 ;
-   /* a ballast's fd is only ever kept, never handed out */
-  if (fd >= 0 && !hp_kind_isfd(conf->kind)) { fd_close(fd) ; fd = -1 ; }
   start(c, s) ;
   keep_lease(c) ;
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))

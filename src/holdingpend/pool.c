@@ -139,7 +139,8 @@ static void pool_retire (pool *p)
   {
     slot *s = SLOTS(p)[i] ;
     s->retire = 1 ;
-    if (s->state != SLOT_HELD && s->state != SLOT_GRANTING && s->state != SLOT_GONE) slot_remove(s) ;
+     /* a scrubbing one goes once its helper has emptied what the lease had */
+    if (s->state != SLOT_HELD && s->state != SLOT_GRANTING && s->state != SLOT_SCRUBBING && s->state != SLOT_GONE) slot_remove(s) ;
   }
 }
 

@@ -1,6 +1,7 @@
 /* ISC license. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -212,6 +213,20 @@ void slot_drop_fd (slot *s)
 }
 
  /*
+   Our copy of a resource a lease has had, when no helper is left to
+   scrub it: the ex-holder, or a child it gave its fd to, may still
+   have one, so it is emptied here before it goes. That costs the loop
+   a punch or a truncation, only when a helper could not do it.
+*/
+static void drop_used (slot *s)
+{
+  uint64_t held ;
+  if (s->fd >= 0 && !hp_resource_empty(s->fd, &held))
+    strerr_warnwu2sys("empty the old resource of pool ", s->pool->conf.name) ;
+  slot_drop_fd(s) ;
+}
+
+ /*
    A resource in s->fd would be held for good once overwritten: where
    one comes, none may be there. The sanitizer build dies of it, so
    that the tests see it; otherwise it is dropped, and said.
@@ -223,8 +238,25 @@ static void fd_none (slot *s)
   strerr_dief3x(111, "a slot of pool ", s->pool->conf.name, " still has a resource where a new one comes") ;
 #else
   strerr_warnw3x("a slot of pool ", s->pool->conf.name, " still had a resource where a new one came: dropped") ;
-  slot_drop_fd(s) ;
+  drop_used(s) ;
 #endif
+}
+
+ /*
+   The fd a new holder gets. The slot keeps its own copy for the lease's
+   end: should the helper be gone by then, holdingpend empties the
+   resource itself. -1: none (a ballast is never handed out).
+*/
+int slot_hand_out (slot *s)
+{
+  int fd ;
+  if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
+  fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0) ;
+  if (fd >= 0) return fd ;
+  strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
+  fd = s->fd ;
+  s->fd = -1 ;
+  return fd ;
 }
 
 static void schedule_respawn (slot *s)
@@ -293,6 +325,8 @@ void slot_spawn (slot *s)
     char cmd = s->holder ? HOLDINGPEN_HELPER_ADOPT_HELD : HOLDINGPEN_HELPER_ADOPT ;
     int adopt = s->adopt ;
     s->adopt = -1 ;
+     /* a held one, as lease_answer would: our copy, for the lease's end */
+    if (s->holder && s->fd < 0) s->fd = fcntl(adopt, F_DUPFD_CLOEXEC, 0) ;
     if (!slot_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
   }
    /* a held slot's new helper has nothing to say until the lease ends */
@@ -329,8 +363,8 @@ void slot_remove (slot *s)
 
  /*
    Out of date or going, and free: the helper stops, the resource goes
-   (never handed out), and the slot is removed or made anew with its
-   pool's configuration.
+   (never handed out, or emptied already), and the slot is removed or
+   made anew with its pool's configuration.
 */
 void slot_remake (slot *s)
 {
@@ -346,31 +380,27 @@ void slot_remake (slot *s)
   slot_spawn(s) ;
 }
 
- /* A slot is free again: scrub it, or remake it if it is out of date. */
+ /*
+   A lease is over: every resource is emptied before anything else,
+   whatever a reload did meanwhile. The helper scrubs, then reserves
+   again (e), or exits (q) if the slot is out of date or going; its
+   answer, r or its exit, says the scrub is done. With no helper to
+   tell, holdingpend empties its own copy.
+*/
 void slot_recycle (slot *s)
 {
   s->holder = 0 ;
-  if (s->retire)
+  if (s->pid)
   {
-    slot_remove(s) ;
-    return ;
-  }
-  if (s->stale || !s->pid)
-  {
-    slot_stop_helper(s) ;
-    s->deaths = 0 ;
-    slot_spawn(s) ;
-    return ;
-  }
-  slot_setstate(s, SLOT_SCRUBBING) ;
-  {
-    char msg[HOLDINGPEN_HELPER_EMPTY_LEN] = { HOLDINGPEN_HELPER_EMPTY } ;
+    char msg[HOLDINGPEN_HELPER_EMPTY_LEN] ;
+    msg[0] = s->stale || s->retire ? HOLDINGPEN_HELPER_QUIT : HOLDINGPEN_HELPER_EMPTY ;
     uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
+    slot_setstate(s, SLOT_SCRUBBING) ;
     if (slot_tell(s, msg, sizeof(msg), -1)) return ;
+    strerr_warnwu1sys("tell a helper to scrub") ;
   }
-  strerr_warnwu1sys("tell a helper to scrub") ;
-  slot_stop_helper(s) ;
-  slot_spawn(s) ;
+  drop_used(s) ;
+  slot_remake(s) ;
 }
 
  /* A helper gone in the middle of a ballast grant holds no ballast: the grant goes on. */
@@ -391,11 +421,15 @@ static void helper_lost (slot *s, int failed)
   switch (s->state)
   {
     case SLOT_HELD :
-       /* the holder keeps its lease; a new helper comes when it ends */
+       /* the holder keeps its lease; when it ends, we empty our copy and a new helper comes */
       return ;
     case SLOT_GRANTING :
       granting_lost(s) ;
       return ;
+    case SLOT_SCRUBBING :
+       /* it may have died before it scrubbed */
+      drop_used(s) ;
+      break ;
     default : break ;
   }
   slot_drop_fd(s) ;
@@ -417,12 +451,16 @@ static void helper_lost (slot *s, int failed)
 static void helper_died (slot *s, int wstat)
 {
   int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
+   /* told q: it scrubbed and went, as asked */
+  int quit = s->state == SLOT_SCRUBBING && (s->stale || s->retire) && WIFEXITED(wstat) && !WEXITSTATUS(wstat) ;
   close_helper_socket(s) ;
-  log_helper_death(s, failed, wstat) ;
+  if (quit) log_slot("helper-scrubbed", s) ;
+  else log_helper_death(s, failed, wstat) ;
   s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
-  if (!failed) g.count.helpercrashes++ ;
+  if (!failed && !quit) g.count.helpercrashes++ ;
   s->pid = 0 ;
-  helper_lost(s, failed) ;
+  if (quit) slot_remake(s) ;
+  else helper_lost(s, failed) ;
 }
 
 void slot_reap (void)
