@@ -358,17 +358,11 @@ static void kept_close (helper *h, unsigned int i)
   h->kept[i] = h->kept[--h->nkept] ;
 }
 
- /*
-   Empties a file copy and says how many bytes it held. A file is not
-   sealed: truncating frees blocks wherever a leaker wrote them, past
-   the old size too.
- */
+ /* Empties a file copy and says how many bytes it held (hp_resource_empty, which holdingpend shares). */
 static uint64_t file_empty (int fd)
 {
-  struct stat st ;
-  if (fstat(fd, &st) < 0) return 0 ;
-  if (st.st_blocks && ftruncate(fd, 0) < 0) return 0 ;
-  return (uint64_t)st.st_blocks << 9 ;
+  uint64_t held ;
+  return hp_resource_empty(fd, &held) ? held : 0 ;
 }
 
  /* Looks at the kept copies: frees and reports what was written since, drops the old ones. */
@@ -420,10 +414,9 @@ static void keep (helper *h)
  */
 static void empty (helper *h)
 {
+  uint64_t held ;
   unmap(h) ;
-  if (h->fd < 0) return ;
-  if (hp_kind_isdisk(h->kind)) file_empty(h->fd) ;
-  else if (fallocate(h->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)h->size) < 0)
+  if (h->fd >= 0 && !hp_resource_empty(h->fd, &held))
     strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
 }
 
@@ -437,14 +430,14 @@ static void scrub (helper *h)
 
  /*
    Waits for a command, 0 if none by deadline; dies quietly when
-   holdingpend is gone. e may carry the lease that ended. a and h come
+   holdingpend is gone. e and q may carry the lease that ended. a and h come
    with one fd, stored in *fd, and only where fd is given: as the first
    command of a helper run with -A.
  */
 static char command_once (helper *h, tain const *deadline, int *fd)
 {
   unixmessage m ;
-  unsigned int withfd ;
+  unsigned int withfd, ended ;
   int r = unixmessage_timed_receive_g(&h->conn.in, &m, deadline) ;
    /*
      A timed receive says "deadline passed" with -1 ETIMEDOUT (the backoff
@@ -457,13 +450,14 @@ static char command_once (helper *h, tain const *deadline, int *fd)
   }
   if (!r) _exit(0) ;
   withfd = m.len && (m.s[0] == HOLDINGPEN_HELPER_ADOPT || m.s[0] == HOLDINGPEN_HELPER_ADOPT_HELD) ;
+  ended = m.len && (m.s[0] == HOLDINGPEN_HELPER_EMPTY || m.s[0] == HOLDINGPEN_HELPER_QUIT) ;
   if (!m.len || m.nfds != withfd || (withfd && !fd)
-   || (m.len != 1 && !(m.s[0] == HOLDINGPEN_HELPER_EMPTY && m.len == HOLDINGPEN_HELPER_EMPTY_LEN)))
+   || (m.len != 1 && !(ended && m.len == HOLDINGPEN_HELPER_EMPTY_LEN)))
   {
     unixmessage_drop(&m) ;
     strerr_dief2x(111, "protocol error from holdingpend for pool ", h->pool) ;
   }
-  if (m.s[0] == HOLDINGPEN_HELPER_EMPTY)
+  if (ended)
   {
     h->lease = 0 ;
     if (m.len == HOLDINGPEN_HELPER_EMPTY_LEN) uint64_unpack_big(m.s + HOLDINGPEN_HELPER_EMPTY_LEASE, &h->lease) ;
@@ -608,10 +602,11 @@ static void relock (helper *h)
    h: the resource of a slot still held by a lease that outlived
    holdingpend. The holder has its own fd: we only keep ours, to scrub
    it when the lease ends, as if we had made it. Something that is not
-   ours is never scrubbed: it may be anything.
+   ours is never scrubbed: it may be anything. Returns e or q.
  */
-static void hold (helper *h, int fd)
+static char hold (helper *h, int fd)
 {
+  char c ;
   char const *why = unfit(h, fd, 0) ;
   if (why)
   {
@@ -623,9 +618,11 @@ static void hold (helper *h, int fd)
     h->fd = fd ;
     if (h->lock && hp_kind_isfd(h->kind) && !hp_kind_isdisk(h->kind)) relock(h) ;
   }
-  if (command(h, &tain_infinite, 0) != HOLDINGPEN_HELPER_EMPTY)
+  c = command(h, &tain_infinite, 0) ;
+  if (c != HOLDINGPEN_HELPER_EMPTY && c != HOLDINGPEN_HELPER_QUIT)
     strerr_dief2x(111, "unexpected command from holdingpend for pool ", h->pool) ;
   scrub(h) ;
+  return c ;
 }
 
  /*
@@ -639,14 +636,14 @@ static int adopt (helper *h)
   switch (command(h, &tain_infinite, &fd))
   {
     case HOLDINGPEN_HELPER_ADOPT : return take_back(h, fd) ;
-    case HOLDINGPEN_HELPER_ADOPT_HELD : hold(h, fd) ; return 0 ;
+    case HOLDINGPEN_HELPER_ADOPT_HELD : if (hold(h, fd) == HOLDINGPEN_HELPER_QUIT) _exit(0) ; return 0 ;
     case HOLDINGPEN_HELPER_EMPTY : return 0 ;  /* nothing kept: reserve */
     default : strerr_dief2x(111, "unexpected first command from holdingpend for pool ", h->pool) ;
   }
 }
 
- /* The slot is ready: say so, and see it through one lease, until e. */
-static void serve (helper *h)
+ /* The slot is ready: say so, and see it through one lease, until e or q, which it returns. */
+static char serve (helper *h)
 {
   char c ;
   send_byte(h, HOLDINGPEN_HELPER_READY, (h->persist || hp_kind_isfd(h->kind)) ? h->fd : -1) ;
@@ -659,7 +656,9 @@ static void serve (helper *h)
     send_byte(h, HOLDINGPEN_HELPER_FREED, -1) ;
     c = command(h, &tain_infinite, 0) ;
   }
-  if (c != HOLDINGPEN_HELPER_EMPTY) strerr_dief2x(111, "unexpected command from holdingpend for pool ", h->pool) ;
+  if (c != HOLDINGPEN_HELPER_EMPTY && c != HOLDINGPEN_HELPER_QUIT)
+    strerr_dief2x(111, "unexpected command from holdingpend for pool ", h->pool) ;
+  return c ;
 }
 
  /*
@@ -712,8 +711,10 @@ int main (int argc, char const *const *argv)
   if (!h.adopt || !adopt(&h)) reserve_or_wait(&h) ;
   for (;;)
   {
-    serve(&h) ;
+    char c = serve(&h) ;
     scrub(&h) ;
+     /* q: the slot goes or is remade with another configuration, by another helper */
+    if (c == HOLDINGPEN_HELPER_QUIT) return 0 ;
     reserve_or_wait(&h) ;
   }
 }

@@ -133,6 +133,8 @@ extern slot *slot_new (pool *) ;
 extern void slot_spawn (slot *) ;
 extern void slot_remove (slot *) ;
 extern void slot_recycle (slot *) ;
+extern void slot_remake (slot *) ;
+extern int slot_hand_out (slot *) ;
 extern void slot_stop_helper (slot *) ;
 extern void slot_drop_fd (slot *) ;
 extern int slot_tell (slot *, char const *, size_t, int) ;

@@ -195,8 +195,8 @@ static int has_record (slot const *s)
   return s->kept == SLOTKEPT_READY || s->kept == SLOTKEPT_HELD ;
 }
 
- /* A slot's resource is ready in s->fd: kept, unless the fd holder cannot take it now. */
-void keep_slot (slot *s)
+ /* A slot's resource in s->fd, stored anew: a new expiry, or a first record. */
+static void slot_store (slot *s)
 {
   char id[KEEPID_SIZE] ;
   if (!g.keeppath || s->fd < 0) return ;
@@ -206,6 +206,16 @@ void keep_slot (slot *s)
   s->keepgen++ ;
   if (store(id, s->fd, OP_READY, s->index, s->keepgen)) s->kept = SLOTKEPT_READY ;
   flush() ;
+}
+
+ /*
+   A slot's resource is ready in s->fd: kept, unless the fd holder cannot
+   take it now. One taken back at start comes back from its helper with
+   its record still standing.
+*/
+void keep_slot (slot *s)
+{
+  if (s->kept != SLOTKEPT_READY) slot_store(s) ;
 }
 
  /* A slot's resource is dropped, or goes back to its helper: its record goes. */
@@ -567,7 +577,7 @@ void keep_pass_start (void)
 
 static void pass_slot (slot *s)
 {
-  if (s->state == SLOT_READY && s->fd >= 0) keep_slot(s) ;
+  if (s->state == SLOT_READY && s->fd >= 0) slot_store(s) ;
 }
 
 static void pass_client (client *c)

@@ -49,30 +49,18 @@ static void start (client *c, slot *s)
   log_lease("grant", c) ;
 }
 
- /* The answer of a granted claim: the slot's fd goes with it, the daemon keeps no copy. */
+ /* The answer of a granted claim: a copy of the slot's fd goes with it (slot_hand_out). */
 void lease_answer (client *c, slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
   char const *kind = hp_kind_names[conf->kind] ;
   size_t kindlen = strlen(kind) ;
   char buf[HOLDINGPEN_GRANT_KIND + kindlen + 1] ;
-  int fd = s->fd ;
+  int fd = slot_hand_out(s) ;
   buf[0] = HOLDINGPEN_OK ;
   uint64_pack_big(buf + HOLDINGPEN_GRANT_LEASE, c->lease) ;
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
-   /* kept, the daemon has a copy of a held resource, to keep it anew; otherwise none */
-  if (g.keeppath && fd >= 0)
-  {
-    fd = hp_kind_isfd(conf->kind) ? fcntl(s->fd, F_DUPFD_CLOEXEC, 0) : -1 ;
-    if (fd < 0 && hp_kind_isfd(conf->kind)) { fd = s->fd ; s->fd = -1 ; }
-  }
-  else
-  {
-    s->fd = -1 ;
-     /* a ballast's fd is only ever kept, never handed out */
-    if (fd >= 0 && !hp_kind_isfd(conf->kind)) { fd_close(fd) ; fd = -1 ; }
-  }
   start(c, s) ;
   keep_lease(c) ;
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
@@ -114,8 +102,6 @@ void lease_end (client *c, char const *event)
   slot *s = c->slot ;
   log_lease(event, c) ;
   keep_lease_drop(c) ;
-   /* the daemon's copy of a held resource goes: its helper has its own, to scrub */
-  if (s->fd >= 0) { fd_close(s->fd) ; s->fd = -1 ; }
   client_close(c) ;
   slot_recycle(s) ;
 }

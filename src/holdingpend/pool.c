@@ -124,18 +124,9 @@ static void pool_update (pool *p, hp_poolconf const *conf)
       slot_spawn(s) ;
       continue ;
     }
+     /* preparing and scrubbing ones when their helper answers */
     if ((s->stale || s->retire) && (s->state == SLOT_READY || s->state == SLOT_FAILED || s->state == SLOT_DOWN))
-    {
-      slot_stop_helper(s) ;
-      slot_drop_fd(s) ;
-      if (s->retire) slot_remove(s) ;
-      else
-      {
-        if (s->settled) { s->settled = 0 ; g.unsettled++ ; }
-        s->deaths = 0 ;
-        slot_spawn(s) ;
-      }
-    }
+      slot_remake(s) ;
   }
 }
 
@@ -148,7 +139,8 @@ static void pool_retire (pool *p)
   {
     slot *s = SLOTS(p)[i] ;
     s->retire = 1 ;
-    if (s->state != SLOT_HELD && s->state != SLOT_GRANTING && s->state != SLOT_GONE) slot_remove(s) ;
+     /* a scrubbing one goes once its helper has emptied what the lease had */
+    if (s->state != SLOT_HELD && s->state != SLOT_GRANTING && s->state != SLOT_SCRUBBING && s->state != SLOT_GONE) slot_remove(s) ;
   }
 }
 

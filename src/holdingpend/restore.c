@@ -177,12 +177,18 @@ static int take_pidfd (dump const *d, s6_fdholder_fd_t *e)
   return 1 ;
 }
 
- /* A resource goes to its slot's next helper; the daemon keeps its own copy while it is kept. */
+ /*
+   A resource goes to its slot's next helper. A ready one comes back with
+   the helper's r, its record standing; of a held one the daemon keeps a
+   copy, as of any held resource (slot_hand_out), to keep it anew.
+*/
 static void adopt (slot *s, int fd, unsigned int kept)
 {
   s->adopt = fd ;
+  s->kept = kept ;
+  if (!s->holder) return ;
   s->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0) ;
-  s->kept = s->fd >= 0 ? kept : SLOTKEPT_NONE ;
+  if (s->fd < 0) s->kept = SLOTKEPT_NONE ;
 }
 
  /* held/LEASE/POOL/SLOT/KIND/SIZE/LOCK/DIRHASH: the resource of a lease taken back, on its slot. */

@@ -1,6 +1,7 @@
 /* ISC license. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -211,6 +212,53 @@ void slot_drop_fd (slot *s)
   keep_slot_drop(s) ;
 }
 
+ /*
+   Our copy of a resource a lease has had, when no helper is left to
+   scrub it: the ex-holder, or a child it gave its fd to, may still
+   have one, so it is emptied here before it goes. That costs the loop
+   a punch or a truncation, only when a helper could not do it.
+*/
+static void drop_used (slot *s)
+{
+  uint64_t held ;
+  if (s->fd >= 0 && !hp_resource_empty(s->fd, &held))
+    strerr_warnwu2sys("empty the old resource of pool ", s->pool->conf.name) ;
+  slot_drop_fd(s) ;
+}
+
+ /*
+   A resource in s->fd would be held for good once overwritten: where
+   one comes, none may be there. The sanitizer build dies of it, so
+   that the tests see it; otherwise it is dropped, and said.
+*/
+static void fd_none (slot *s)
+{
+  if (s->fd < 0) return ;
+#ifdef HP_TREE_CHECKS
+  strerr_dief3x(111, "a slot of pool ", s->pool->conf.name, " still has a resource where a new one comes") ;
+#else
+  strerr_warnw3x("a slot of pool ", s->pool->conf.name, " still had a resource where a new one came: dropped") ;
+  drop_used(s) ;
+#endif
+}
+
+ /*
+   The fd a new holder gets. The slot keeps its own copy for the lease's
+   end: should the helper be gone by then, holdingpend empties the
+   resource itself. -1: none (a ballast is never handed out).
+*/
+int slot_hand_out (slot *s)
+{
+  int fd ;
+  if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
+  fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0) ;
+  if (fd >= 0) return fd ;
+  strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
+  fd = s->fd ;
+  s->fd = -1 ;
+  return fd ;
+}
+
 static void schedule_respawn (slot *s)
 {
   tain when ;
@@ -236,6 +284,7 @@ void slot_spawn (slot *s)
   int fd ;
   pid_t pid ;
   timer_cancel(&s->respawn) ;
+  if (!s->holder) fd_none(s) ;
   fmt[uint64_fmt(fmt, conf->size)] = 0 ;
   argv[m++] = g.helper ;
    /* -R: this holdingpen understands short reasons and leak reports */
@@ -276,6 +325,8 @@ void slot_spawn (slot *s)
     char cmd = s->holder ? HOLDINGPEN_HELPER_ADOPT_HELD : HOLDINGPEN_HELPER_ADOPT ;
     int adopt = s->adopt ;
     s->adopt = -1 ;
+     /* a held one, as lease_answer would: our copy, for the lease's end */
+    if (s->holder && s->fd < 0) s->fd = fcntl(adopt, F_DUPFD_CLOEXEC, 0) ;
     if (!slot_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
   }
    /* a held slot's new helper has nothing to say until the lease ends */
@@ -310,31 +361,46 @@ void slot_remove (slot *s)
   g.graveyard = s ;
 }
 
- /* A slot is free again: scrub it, or remake it if it is out of date. */
-void slot_recycle (slot *s)
+ /*
+   Out of date or going, and free: the helper stops, the resource goes
+   (never handed out, or emptied already), and the slot is removed or
+   made anew with its pool's configuration.
+*/
+void slot_remake (slot *s)
 {
-  s->holder = 0 ;
+  slot_stop_helper(s) ;
+  slot_drop_fd(s) ;
   if (s->retire)
   {
     slot_remove(s) ;
     return ;
   }
-  if (s->stale || !s->pid)
-  {
-    slot_stop_helper(s) ;
-    s->deaths = 0 ;
-    slot_spawn(s) ;
-    return ;
-  }
-  slot_setstate(s, SLOT_SCRUBBING) ;
-  {
-    char msg[HOLDINGPEN_HELPER_EMPTY_LEN] = { HOLDINGPEN_HELPER_EMPTY } ;
-    uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
-    if (slot_tell(s, msg, sizeof(msg), -1)) return ;
-  }
-  strerr_warnwu1sys("tell a helper to scrub") ;
-  slot_stop_helper(s) ;
+  if (s->settled) { s->settled = 0 ; g.unsettled++ ; }
+  s->deaths = 0 ;
   slot_spawn(s) ;
+}
+
+ /*
+   A lease is over: every resource is emptied before anything else,
+   whatever a reload did meanwhile. The helper scrubs, then reserves
+   again (e), or exits (q) if the slot is out of date or going; its
+   answer, r or its exit, says the scrub is done. With no helper to
+   tell, holdingpend empties its own copy.
+*/
+void slot_recycle (slot *s)
+{
+  s->holder = 0 ;
+  if (s->pid)
+  {
+    char msg[HOLDINGPEN_HELPER_EMPTY_LEN] ;
+    msg[0] = s->stale || s->retire ? HOLDINGPEN_HELPER_QUIT : HOLDINGPEN_HELPER_EMPTY ;
+    uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
+    slot_setstate(s, SLOT_SCRUBBING) ;
+    if (slot_tell(s, msg, sizeof(msg), -1)) return ;
+    strerr_warnwu1sys("tell a helper to scrub") ;
+  }
+  drop_used(s) ;
+  slot_remake(s) ;
 }
 
  /* A helper gone in the middle of a ballast grant holds no ballast: the grant goes on. */
@@ -355,11 +421,15 @@ static void helper_lost (slot *s, int failed)
   switch (s->state)
   {
     case SLOT_HELD :
-       /* the holder keeps its lease; a new helper comes when it ends */
+       /* the holder keeps its lease; when it ends, we empty our copy and a new helper comes */
       return ;
     case SLOT_GRANTING :
       granting_lost(s) ;
       return ;
+    case SLOT_SCRUBBING :
+       /* it may have died before it scrubbed */
+      drop_used(s) ;
+      break ;
     default : break ;
   }
   slot_drop_fd(s) ;
@@ -381,12 +451,16 @@ static void helper_lost (slot *s, int failed)
 static void helper_died (slot *s, int wstat)
 {
   int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
+   /* told q: it scrubbed and went, as asked */
+  int quit = s->state == SLOT_SCRUBBING && (s->stale || s->retire) && WIFEXITED(wstat) && !WEXITSTATUS(wstat) ;
   close_helper_socket(s) ;
-  log_helper_death(s, failed, wstat) ;
+  if (quit) log_slot("helper-scrubbed", s) ;
+  else log_helper_death(s, failed, wstat) ;
   s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
-  if (!failed) g.count.helpercrashes++ ;
+  if (!failed && !quit) g.count.helpercrashes++ ;
   s->pid = 0 ;
-  helper_lost(s, failed) ;
+  if (quit) slot_remake(s) ;
+  else helper_lost(s, failed) ;
 }
 
 void slot_reap (void)
@@ -446,6 +520,9 @@ static int helper_message (slot *s, unixmessage const *m)
   if (m->len && m->s[0] == HOLDINGPEN_HELPER_LEAK) return leak_report(s, m) ;
   if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) || g.keeppath ? 1U : 0U))
   {
+     /* our copy of the ended lease's resource, which the helper has just emptied */
+    if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
+    fd_none(s) ;
     s->fd = m->nfds ? m->fds[0] : -1 ;
     keep_slot(s) ;
     s->deaths = 0 ;
@@ -453,7 +530,7 @@ static int helper_message (slot *s, unixmessage const *m)
     slot_settle(s) ;
     slot_setstate(s, SLOT_READY) ;
     log_slot("helper-ready", s) ;
-    if (s->stale || s->retire) slot_recycle(s) ;
+    if (s->stale || s->retire) slot_remake(s) ;
     else claim_dispatch(s->pool) ;
     return 1 ;
   }

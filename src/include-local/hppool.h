@@ -49,6 +49,7 @@ extern size_t hp_size_scan (char const *, uint64_t *) ;
 extern int hp_poolname_valid (char const *, size_t) ;
 extern uint64_t hp_hugepagesize (void) ;
 extern int hp_meminfo (char const *, uint64_t *) ;
+extern int hp_resource_empty (int, uint64_t *) ;
 
  /*
    What a helper leaves free when it reserves memory: 1/64 of the

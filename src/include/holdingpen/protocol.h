@@ -74,7 +74,7 @@
  /*
    Between holdingpend and a helper (fd 1 of the helper). The first byte
    says what a message is. The helper says r, s, l or x; holdingpend
-   says g or e. Older peers sent s and e alone: both forms are valid.
+   says g, e or q. Older peers sent s and e alone: both forms are valid.
    A helper sends s with its reason, and l, only when started with -R:
    holdingpend says so when it reads them, and an older holdingpend,
    still running while a newer helper is installed, gets what it knows.
@@ -102,6 +102,13 @@
 #define HOLDINGPEN_HELPER_EMPTY 'e'
 #define HOLDINGPEN_HELPER_EMPTY_LEASE 1
 #define HOLDINGPEN_HELPER_EMPTY_LEN 9
+
+ /*
+   q lease:u64, as e: the lease ended on a slot a reload changed or
+   removed; scrub, then exit 0 instead of reserving again. The exit is
+   the answer.
+ */
+#define HOLDINGPEN_HELPER_QUIT 'q'
 
  /*
    l lease:u64 bytes:u64: after lease ended, someone who kept a copy of
