@@ -51,6 +51,8 @@ hpk_leases() {
 #                      socket (its stdin) under hpk_listen_id, replacing
 #                      what was there
 #   hpk_listen_kept    the fd holder has something under hpk_listen_id
+#   hpk_slow_start SECS  the broker's run script waits SECS before it
+#                      starts: a restart leaves that long with no broker
 #   hpk_claims_start POOL / hpk_claims_stop
 #                      -n claims one after the other in the background;
 #                      $T/claims gets "STARTMS RC FIRST-ERROR-LINE" for each
@@ -74,6 +76,11 @@ hpk_store_listen() {
 
 hpk_listen_kept() {
   s6-fdholder-list "$HPK_FDHOLDER" | grep -qxF -- "$(hpk_listen_id)"
+}
+
+hpk_slow_start() {
+  sed "/^exec holdingpen-daemon /i sleep $1" "$HP_SVC/run" > "$HP_SVC/run.new" &&
+  chmod 755 "$HP_SVC/run.new" && mv -f "$HP_SVC/run.new" "$HP_SVC/run"
 }
 
 hpk_claims_start() {
@@ -105,4 +112,11 @@ hpk_claims_refused() {
 # hpk_claims_between T0 T1: how many claims started between T0 and T1 (ms).
 hpk_claims_between() {
   awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$T/claims" | wc -l | tr -d ' '
+}
+
+# hpk_claims_failed_between T0 T1: the claims started between T0 and T1
+# (ms) that failed, one a line. One that started before T0 may have been
+# taken by the broker that was killed, and die with it: not counted.
+hpk_claims_failed_between() {
+  awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != 0' "$T/claims"
 }
