@@ -65,7 +65,7 @@ src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_reserve.lo: src/libhpwire/
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-claim: src/holdingpen/holdingpen-claim.o libholdingpen.a -lskarnet
 holdingpen-daemon: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
-holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -lskarnet
+holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -ls6 -lskarnet
 holdingpen-helper: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a -lskarnet
 holdingpen-revoke: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}

@@ -41,3 +41,82 @@ hpk_wait_restart() {
 hpk_leases() {
   hp_status | sed -n 's/ age=[0-9]*//p' | grep '^lease=' | sort
 }
+
+# --- the listening socket kept in the fd holder ------------------------------
+#
+#   hpk_listen_id      the identifier holdingpend keeps its socket under
+#   hpk_listen_inodes  the inodes of the listening sockets bound to
+#                      $HP_SOCKET (from /proc/net/unix), one a line
+#   hpk_store_listen   stores the running holdingpend's own listening
+#                      socket (its stdin) under hpk_listen_id, replacing
+#                      what was there
+#   hpk_listen_kept    the fd holder has something under hpk_listen_id
+#   hpk_slow_start SECS  the broker's run script waits SECS before it
+#                      starts: a restart leaves that long with no broker
+#   hpk_claims_start POOL / hpk_claims_stop
+#                      -n claims one after the other in the background;
+#                      $T/claims gets "STARTMS RC FIRST-ERROR-LINE" for each
+
+hpk_listen_id() {
+  echo "holdingpen/listen$HP_SOCKET"
+}
+
+hpk_listen_inodes() {
+  # Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is
+  # __SO_ACCEPTCON, a listening socket
+  awk -v p="$HP_SOCKET" '$4 == "00010000" && $8 == p { print $7 }' /proc/net/unix | sort -u
+}
+
+hpk_store_listen() {
+  _hsl_pid=$(hp_daemon_pid) || return 1
+  _hsl_getfd=$(hp_probe hp-probe-getfd) || return 1
+  s6-fdholder-delete "$HPK_FDHOLDER" "$(hpk_listen_id)" 2> /dev/null
+  "$_hsl_getfd" "$_hsl_pid" 0 s6-fdholder-store "$HPK_FDHOLDER" "$(hpk_listen_id)"
+}
+
+hpk_listen_kept() {
+  s6-fdholder-list "$HPK_FDHOLDER" | grep -qxF -- "$(hpk_listen_id)"
+}
+
+hpk_slow_start() {
+  sed "/^exec holdingpen-daemon /i sleep $1" "$HP_SVC/run" > "$HP_SVC/run.new" &&
+  chmod 755 "$HP_SVC/run.new" && mv -f "$HP_SVC/run.new" "$HP_SVC/run"
+}
+
+hpk_claims_start() {
+  rm -f "$T/claims.stop"
+  : > "$T/claims"
+  (
+    while test ! -e "$T/claims.stop" ; do
+      _hcs_t0=$(hp_now_ms)
+      timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n "$1" true 2> "$T/claims.err"
+      echo "$_hcs_t0 $? $(head -n 1 "$T/claims.err")" >> "$T/claims"
+    done
+  ) < /dev/null > /dev/null 2>&1 &
+  HPK_CLAIMS_PID=$!
+  hp_track "$HPK_CLAIMS_PID"
+}
+
+hpk_claims_stop() {
+  : > "$T/claims.stop"
+  hp_until 25000 hp_dead "$HPK_CLAIMS_PID"
+  wait "$HPK_CLAIMS_PID" 2> /dev/null
+  return 0
+}
+
+# hpk_claims_refused: how many claims were refused a connection.
+hpk_claims_refused() {
+  grep -c ' 111 .*Connection refused' "$T/claims"
+}
+
+# hpk_claims_between T0 T1: how many claims started between T0 and T1 (ms).
+hpk_claims_between() {
+  awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$T/claims" | wc -l | tr -d ' '
+}
+
+# hpk_claims_failed_between T0 T1: the claims started between T0 and T1
+# (ms) that failed, one a line. One that started before T0 may have been
+# taken by the broker that was killed, and die with it: not counted.
+hpk_claims_failed_between() {
+  awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != 0' "$T/claims"
+}

@@ -4,16 +4,28 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include <skalibs/types.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/tai.h>
 #include <skalibs/exec.h>
+
+#include <s6/fdholder.h>
 
 #include <holdingpen/config.h>
 #include "hppool.h"
@@ -22,10 +34,19 @@
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
-   Only builds a command line: s6-ipcserver-socketbinder binds the
+   Mostly builds a command line: s6-ipcserver-socketbinder binds the
    socket, s6-applyuidgid drops privileges if asked, holdingpend serves.
    The helpers are spawned after the drop, so they run as holdingpend does.
+
+   With -f, holdingpend keeps its listening socket in the fd holder, so
+   before binding we take it back from there: connections made while
+   no holdingpend ran wait in its backlog for the next one, instead of
+   being refused by a socket bound anew. Then the command line starts
+   after s6-ipcserver-socketbinder, with that socket as stdin.
  */
+
+#define LISTEN_ID "holdingpen/listen"
+#define LISTEN_TIMEOUT_MS 500
 
 typedef struct argbuf_s argbuf, *argbuf_ref ;
 struct argbuf_s
@@ -93,6 +114,155 @@ static void socketdir_check (char const *path, uid_t uid, int flagreuse)
   if (r == 2 && flagreuse) lock_check(path, uid) ;
 }
 
+ /*
+   Whether the file at the socket's path is the very file the kept
+   socket bound, asked of the kernel (sock_diag, UDIAG_SHOW_VFS): a
+   socket bound there later by someone else, the old one unlinked, has
+   the same name and is a socket too, but clients would reach it and
+   never ours. 1 same, 0 another file, -1 the kernel does not say
+   (no unix_diag): the caller then trusts the name.
+ */
+static int listen_same_file (int fd, struct stat const *pathst)
+{
+  struct stat st ;
+  struct { struct nlmsghdr h ; struct unix_diag_req r ; } q ;
+  union { struct nlmsghdr h ; char buf[4096] ; } a ;
+  struct nlmsghdr *h = &a.h ;
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK } ;
+  ssize_t r ;
+  int s ;
+  if (fstat(fd, &st) < 0) return -1 ;
+  memset(&q, 0, sizeof q) ;
+  q.h.nlmsg_len = sizeof q ;
+  q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY ;
+  q.h.nlmsg_flags = NLM_F_REQUEST ;
+  q.r.sdiag_family = AF_UNIX ;
+  q.r.udiag_states = ~0U ;
+  q.r.udiag_ino = (unsigned int)st.st_ino ;
+  q.r.udiag_show = UDIAG_SHOW_VFS ;
+  q.r.udiag_cookie[0] = q.r.udiag_cookie[1] = ~0U ;  /* INET_DIAG_NOCOOKIE: any socket of that inode */
+  s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) ;
+  if (s < 0) return -1 ;
+  if (sendto(s, &q, sizeof q, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof q)
+  {
+    fd_close(s) ;
+    return -1 ;
+  }
+   /* the kernel answers a request for one socket before sendto returns */
+  r = recv(s, a.buf, sizeof a.buf, MSG_DONTWAIT) ;
+  fd_close(s) ;
+  if (r <= 0 || !NLMSG_OK(h, (size_t)r) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY
+   || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg))) return -1 ;
+  {
+    struct unix_diag_msg const *m = NLMSG_DATA(h) ;
+    struct rtattr *rta = (struct rtattr *)(m + 1) ;
+    unsigned int len = h->nlmsg_len - NLMSG_LENGTH(sizeof *m) ;
+    if (m->udiag_ino != q.r.udiag_ino) return -1 ;
+    for (; RTA_OK(rta, len) ; rta = RTA_NEXT(rta, len))
+    {
+      struct unix_diag_vfs v ;
+      if (rta->rta_type != UNIX_DIAG_VFS || RTA_PAYLOAD(rta) < sizeof v) continue ;
+      memcpy(&v, RTA_DATA(rta), sizeof v) ;
+       /* the kernel's dev_t is major << 20 | minor, not the one stat gives */
+      return v.udiag_vfs_ino == (uint32_t)pathst->st_ino
+        && v.udiag_vfs_dev >> 20 == major(pathst->st_dev)
+        && (v.udiag_vfs_dev & 0xfffffU) == minor(pathst->st_dev) ;
+    }
+  }
+  return 0 ;  /* bound to no file at all */
+}
+
+ /* Why fd is not the listening socket of path (abspath), or 0 if it is. */
+static char const *listen_refusal (int fd, char const *path, char const *abspath)
+{
+  struct sockaddr_un sa ;
+  socklen_t salen = sizeof sa ;
+  struct stat st ;
+  int v ;
+  socklen_t vlen = sizeof v ;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vlen) < 0) return "it is not a socket" ;
+  if (v != AF_UNIX) return "it is not a Unix domain socket" ;
+  vlen = sizeof v ;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vlen) < 0 || v != SOCK_STREAM) return "it is not a stream socket" ;
+  vlen = sizeof v ;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vlen) < 0 || !v) return "it is not listening" ;
+  memset(&sa, 0, sizeof sa) ;
+  if (getsockname(fd, (struct sockaddr *)&sa, &salen) < 0 || salen <= offsetof(struct sockaddr_un, sun_path))
+    return "it is bound to no path" ;
+  {
+    size_t len = salen - offsetof(struct sockaddr_un, sun_path) ;
+    char name[sizeof sa.sun_path + 1] ;
+    memcpy(name, sa.sun_path, len) ;
+    name[len] = 0 ;
+    if (strcmp(name, path) && strcmp(name, abspath)) return "it is bound to another path" ;
+  }
+  if (lstat(path, &st) < 0) return errno == ENOENT ? "its path no longer exists" : "its path cannot be read" ;
+  if (!S_ISSOCK(st.st_mode)) return "its path is no longer a socket" ;
+  if (!listen_same_file(fd, &st)) return "its path is now another socket's" ;
+  return 0 ;
+}
+
+ /*
+   The listening socket of path, taken back from the fd holder at
+   fdholder, or -1: then the caller binds anew, as without -f. Nothing
+   here is fatal: a broker with no fd holder still serves.
+ */
+static int listen_retrieve (char const *fdholder, char const *path, unsigned int verbosity)
+{
+  s6_fdholder_t a = S6_FDHOLDER_ZERO ;
+  size_t idlen = sizeof(LISTEN_ID) - 1 ;
+  char id[S6_FDHOLDER_ID_SIZE + 1] ;
+  char const *why ;
+  tain deadline, timeout ;
+  int fd ;
+   /* the identifier holdingpend keeps it under: the absolute path */
+  memcpy(id, LISTEN_ID, idlen) ;
+  if (path[0] != '/')
+  {
+    if (!getcwd(id + idlen, sizeof id - idlen - 1))
+    {
+      strerr_warnwu2sys("get the current directory to name the kept listening socket; binding ", path) ;
+      return -1 ;
+    }
+    idlen += strlen(id + idlen) ;
+    id[idlen++] = '/' ;
+  }
+  if (idlen + strlen(path) > S6_FDHOLDER_ID_SIZE)
+  {
+    strerr_warnw2x("the socket's path is too long for an fd holder identifier, binding anew: ", path) ;
+    return -1 ;
+  }
+  memcpy(id + idlen, path, strlen(path) + 1) ;
+  tain_now_set_stopwatch_g() ;
+   /* start-up waits at most this long on an fd holder that does not answer */
+  tain_from_millisecs(&timeout, LISTEN_TIMEOUT_MS) ;
+  tain_add_g(&deadline, &timeout) ;
+  if (!s6_fdholder_start_g(&a, fdholder, &deadline))
+  {
+    strerr_warnwu4sys("connect to the fd holder at ", fdholder, " to take back the listening socket; binding ", path) ;
+    return -1 ;
+  }
+  fd = s6_fdholder_retrieve_g(&a, id, &deadline) ;
+  if (fd < 0)
+  {
+     /* nothing kept: a first start, or the broker was stopped for good */
+    if (errno != ENOENT)
+      strerr_warnwu4sys("take back the listening socket from the fd holder at ", fdholder, "; binding ", path) ;
+    s6_fdholder_end(&a) ;
+    return -1 ;
+  }
+  s6_fdholder_end(&a) ;
+  why = listen_refusal(fd, path, id + sizeof(LISTEN_ID) - 1) ;
+  if (why)
+  {
+    strerr_warnw6x("refusing the listening socket kept as ", id, ": ", why, "; binding ", path) ;
+    fd_close(fd) ;
+    return -1 ;
+  }
+  if (verbosity) strerr_warni2x("listening socket taken back from the fd holder: ", path) ;
+  return fd ;
+}
+
 static void add (argbuf *a, char const *s)
 {
   a->argv[a->m++] = s ;
@@ -127,6 +297,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   size_t gidn = (size_t)-1 ;
   char const *rulesdir = 0, *rulesfile = 0, *pooldir = 0, *helper = 0, *fdholder = 0 ;
   unsigned int keepsecs = 0 ;
+  int kept ;
   PROG = "holdingpen-daemon" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
@@ -171,12 +342,27 @@ int main (int argc, char const *const *argv, char const *const *envp)
     socketdir_check(argv[0], runas ? (uid_t)runas : getuid(), flagreuse) ;
   }
 
-  add(&a, HOLDINGPEN_S6_BINPREFIX "s6-ipcserver-socketbinder") ;
-  if (!flagreuse) add(&a, "-D") ;
-  if (backlog != (unsigned int)-1) add_uint(&a, "-b", backlog) ;
-  add_ouint(&a, "-a", perms) ;
-  add(&a, "--") ;
-  add(&a, argv[0]) ;
+  if (fdholder && (kept = listen_retrieve(fdholder, argv[0], verbosity)) >= 0)
+  {
+     /*
+       The same socket, so its file's mode and owner are what -m made
+       them when it was bound. The backlog can be set again on a
+       listening socket: a new -b applies now, as a rebinding would.
+     */
+    if (backlog && listen(kept, backlog == (unsigned int)-1 ? SOMAXCONN : (int)backlog) < 0)
+      strerr_diefu1sys(111, "listen to the kept listening socket") ;
+    if (fd_move(0, kept) < 0 || uncoe(0) < 0)
+      strerr_diefu1sys(111, "make the kept listening socket stdin") ;
+  }
+  else
+  {
+    add(&a, HOLDINGPEN_S6_BINPREFIX "s6-ipcserver-socketbinder") ;
+    if (!flagreuse) add(&a, "-D") ;
+    if (backlog != (unsigned int)-1) add_uint(&a, "-b", backlog) ;
+    add_ouint(&a, "-a", perms) ;
+    add(&a, "--") ;
+    add(&a, argv[0]) ;
+  }
   if (flagU || uid || gid || gidn != (size_t)-1)
   {
     add(&a, HOLDINGPEN_S6_BINPREFIX "s6-applyuidgid") ;
