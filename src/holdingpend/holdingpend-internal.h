@@ -354,6 +354,7 @@ extern void keep_pass_start (void) ;
 extern void keep_pass_later (void) ;
 extern void keep_timer (void) ;
 extern void keep_exit (void) ;
+extern void keep_listen (void) ;
 
 
  /* keepid.c */

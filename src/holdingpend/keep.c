@@ -336,6 +336,14 @@ static void listen_store (void)
   g.keeper.listenkept = store(id, 0, OP_LISTEN, 0, 0) ;
 }
 
+ /* At start, once what was kept is taken back: ours, unless it is already what is kept. */
+void keep_listen (void)
+{
+  if (g.keeper.listenkept || !keep_isup()) return ;
+  listen_store() ;
+  flush() ;
+}
+
 
  /* Answers */
 

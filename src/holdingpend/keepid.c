@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <skalibs/types.h>
 
@@ -92,18 +93,29 @@ void keepid_pidfd (char *id, uint64_t lease, uint64_t killwall, unsigned int ste
   id[catu(id, n, step)] = 0 ;
 }
 
- /* The listening socket's name, from the path it is bound to; 0 if it has none that fits. */
+ /*
+   The listening socket's name, from the path it is bound to, made
+   absolute with the current directory as holdingpen-daemon does when it
+   takes it back; 0 if it has none that fits.
+*/
 int keepid_listen (char *id)
 {
   struct sockaddr_un sa ;
   socklen_t len = sizeof(sa) ;
-  size_t l ;
+  size_t n = strlen(KEEPID_LISTEN), l ;
   if (getsockname(0, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX || len <= sizeof(sa_family_t)) return 0 ;
   l = strnlen(sa.sun_path, len - sizeof(sa_family_t)) ;
-  if (!l || sa.sun_path[0] != '/' || strlen(KEEPID_LISTEN) + l >= KEEPID_SIZE) return 0 ;
-  memcpy(id, KEEPID_LISTEN, strlen(KEEPID_LISTEN)) ;
-  memcpy(id + strlen(KEEPID_LISTEN), sa.sun_path, l) ;
-  id[strlen(KEEPID_LISTEN) + l] = 0 ;
+  if (!l) return 0 ;
+  memcpy(id, KEEPID_LISTEN, n) ;
+  if (sa.sun_path[0] != '/')
+  {
+    if (!getcwd(id + n, KEEPID_SIZE - n - 1)) return 0 ;
+    n += strlen(id + n) ;
+    id[n++] = '/' ;
+  }
+  if (n + l >= KEEPID_SIZE) return 0 ;
+  memcpy(id + n, sa.sun_path, l) ;
+  id[n + l] = 0 ;
   return 1 ;
 }
 

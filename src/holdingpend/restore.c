@@ -5,6 +5,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <skalibs/types.h>
 #include <skalibs/strerr.h>
@@ -247,9 +248,11 @@ static int take_ready (dump const *d, s6_fdholder_fd_t *e)
 static int take_listen (dump const *d, s6_fdholder_fd_t *e)
 {
   char id[KEEPID_SIZE] ;
+  struct stat a, b ;
   (void)d ;
   if (!keepid_listen(id) || strcmp(id, e->id)) return 0 ;
-   /* holdingpen-daemon gave it to us already, or bound a new one: either way, ours is what is kept */
+   /* ours if holdingpen-daemon gave it to us; one it refused goes, and ours is kept instead */
+  if (fstat(0, &a) < 0 || fstat(e->fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) return 0 ;
   g.keeper.listenkept = 1 ;
   fd_close(e->fd) ;
   return 1 ;
@@ -354,6 +357,7 @@ void keep_restore (void)
   genalloc_free(s6_fdholder_fd_t, &ga) ;
   s6_fdholder_free(&a) ;
   keep_adopt(fd, KEEPER_UP) ;
+  keep_listen() ;
   keep_pass_later() ;
   log_restore(nleases, nslots, ndropped) ;
 }
