@@ -54,7 +54,7 @@ hpk_leases() {
 #   hpk_slow_start SECS  the broker's run script waits SECS before it
 #                      starts: a restart leaves that long with no broker
 #   hpk_claims_start POOL / hpk_claims_stop
-#                      -n claims one after the other in the background;
+#                      -n claims one after the other in two loops in the background;
 #                      $T/claims gets "STARTMS RC FIRST-ERROR-LINE" for each
 
 hpk_listen_id() {
@@ -86,21 +86,28 @@ hpk_slow_start() {
 hpk_claims_start() {
   rm -f "$T/claims.stop"
   : > "$T/claims"
-  (
-    while test ! -e "$T/claims.stop" ; do
-      _hcs_t0=$(hp_now_ms)
-      timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n "$1" true 2> "$T/claims.err"
-      echo "$_hcs_t0 $? $(head -n 1 "$T/claims.err")" >> "$T/claims"
-    done
-  ) < /dev/null > /dev/null 2>&1 &
-  HPK_CLAIMS_PID=$!
-  hp_track "$HPK_CLAIMS_PID"
+  HPK_CLAIMS_PIDS=
+  # two loops: one claim waiting in the backlog through a whole restart
+  # must not leave the restart without a claim that started during it
+  for _hcs_i in 1 2 ; do
+    (
+      while test ! -e "$T/claims.stop" ; do
+        _hcs_t0=$(hp_now_ms)
+        timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n "$1" true 2> "$T/claims.err$_hcs_i"
+        echo "$_hcs_t0 $? $(head -n 1 "$T/claims.err$_hcs_i")" >> "$T/claims"
+      done
+    ) < /dev/null > /dev/null 2>&1 &
+    HPK_CLAIMS_PIDS="$HPK_CLAIMS_PIDS $!"
+    hp_track "$!"
+  done
 }
 
 hpk_claims_stop() {
   : > "$T/claims.stop"
-  hp_until 25000 hp_dead "$HPK_CLAIMS_PID"
-  wait "$HPK_CLAIMS_PID" 2> /dev/null
+  for _hcs_p in $HPK_CLAIMS_PIDS ; do
+    hp_until 25000 hp_dead "$_hcs_p"
+    wait "$_hcs_p" 2> /dev/null
+  done
   return 0
 }
 

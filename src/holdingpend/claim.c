@@ -11,6 +11,8 @@
 
 #include "holdingpend-internal.h"
 
+#define COMING_MS 1000
+
  /*
    Claim policy, in the order a claim meets it: the rules, the pool, too
    soon (ifelapsed), too many (maxperuid), then a ready slot, or the
@@ -108,6 +110,20 @@ static slot *grantable (pool *p)
   return 0 ;
 }
 
+ /*
+   Slots as good as ready: ready ones that wait for the fd holder to read
+   (keep.c), and ready ones a previous holdingpend kept, on their way back
+   through their new helper just after a restart. A claim that does not
+   wait is not told "busy" for them.
+*/
+static int coming (pool const *p)
+{
+  if (p->ready) return 1 ;
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+    if (SLOTS(p)[i]->state == SLOT_PREPARING && SLOTS(p)[i]->kept == SLOTKEPT_READY) return 1 ;
+  return 0 ;
+}
+
  /* The oldest waiter gets the oldest ready slot. */
 void claim_dispatch (pool *p)
 {
@@ -195,7 +211,15 @@ void claim_request (client *c, hp_request const *req)
   }
   if (req->flags & HOLDINGPEN_CLAIM_NOWAIT)
   {
-    claim_deny(c, req->pool, "busy", HOLDINGPEN_BUSY, 0, 0) ;
+    if (!coming(p))
+    {
+      claim_deny(c, req->pool, "busy", HOLDINGPEN_BUSY, 0, 0) ;
+      return ;
+    }
+     /* a slot as good as ready: -n waits for it, a little, then it is busy */
+    c->nowait = 1 ;
+    enqueue(c, p, COMING_MS) ;
+    client_settle(c) ;
     return ;
   }
   enqueue(c, p, req->millisecs) ;
@@ -204,6 +228,11 @@ void claim_request (client *c, hp_request const *req)
 
 void claim_timeout (client *c)
 {
+  if (c->nowait)
+  {
+    claim_deny(c, c->pool->conf.name, "busy", HOLDINGPEN_BUSY, 0, 0) ;
+    return ;
+  }
   log_client("timeout", c, c->pool->conf.name, 0) ;
   g.count.timeout++ ;
   client_refuse(c, HOLDINGPEN_TIMEOUT, 0, 0) ;

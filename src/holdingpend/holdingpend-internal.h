@@ -249,6 +249,7 @@ struct client_s
   unsigned int kept : 1 ;      /* the lease's record is in the fd holder, or on its way */
   unsigned int pidkept : 1 ;   /* its holder's pidfd too */
   unsigned int restoring : 1 ; /* restore.c: taken back, not yet holding */
+  unsigned int nowait : 1 ;    /* a claim with -n, waiting only for a slot as good as ready */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
 } ;
