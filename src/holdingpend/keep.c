@@ -349,9 +349,7 @@ void keep_listen (void)
 
 static slot *slot_of_op (keepop const *op)
 {
-  slot *s ;
-  if (op->index >= g.slots.storage.len) return 0 ;
-  s = slot_of_index(op->index) ;
+  slot *s = slot_of_index(op->index) ;
   return s && s->keepgen == op->gen ? s : 0 ;
 }
 
@@ -387,7 +385,14 @@ static int answer (keepop const *op, unixmessage const *m)
     {
       client *c = client_of_op(op) ;
       if (!c) break ;
-      if (e) { c->kept = 0 ; say(e) ; break ; }
+      if (e)
+      {
+         /* a held record stored after an earlier yes must not outlive this no */
+        c->kept = 0 ;
+        if (c->slot && c->slot->kept == SLOTKEPT_HELD) slot_unkeep(c->slot) ;
+        say(e) ;
+        break ;
+      }
       held_store(c) ;
       break ;
     }

@@ -35,8 +35,10 @@
 
 char const *const slot_state_names[] = { "down", "preparing", "ready", "granting", "held", "scrubbing", "failed", "gone" } ;
 
+ /* The slot at index i of g.slots, 0 if there is none now (keep.c asks about slots that may be gone). */
 slot *slot_of_index (uint32_t i)
 {
+  if (i >= g.slots.storage.len) return 0 ;
   return *(slot **)gensetdyn_p(&g.slots, i) ;
 }
 
@@ -104,15 +106,18 @@ static void setshort (slot *s, int isshort)
 slot *slot_new (pool *p)
 {
   slot *s = alloc(sizeof(slot)) ;
-  uint32_t i ;
+  uint32_t i, len = g.slots.storage.len ;
   if (!s) return 0 ;
   memset(s, 0, sizeof(slot)) ;
   if (!gensetdyn_new(&g.slots, &i)) goto err ;
+   /* room that gensetdyn has just made holds no slot: slot_of_index says so */
+  for (; len < g.slots.storage.len ; len++) *(slot **)gensetdyn_p(&g.slots, len) = 0 ;
   *(slot **)gensetdyn_p(&g.slots, i) = s ;
    /* the trees have room for every slot: spawning and arming never allocate */
   if (!timer_room(gensetdyn_n(&g.slots)) || !hp_tree_reserve(&g.helpers, gensetdyn_n(&g.slots))
    || !genalloc_append(slot *, &p->slots, &s))
   {
+    *(slot **)gensetdyn_p(&g.slots, i) = 0 ;
     gensetdyn_delete(&g.slots, i) ;
     goto err ;
   }
@@ -588,6 +593,7 @@ void slot_collect (void)
     for (size_t i = 0 ; i < n ; i++) if (SLOTS(p)[i] != s) SLOTS(p)[j++] = SLOTS(p)[i] ;
     genalloc_setlen(slot *, &p->slots, j) ;
     p->nslots[SLOT_GONE]-- ;
+    *(slot **)gensetdyn_p(&g.slots, s->index) = 0 ;
     gensetdyn_delete(&g.slots, s->index) ;
     alloc_free(s) ;
   }
