@@ -64,8 +64,8 @@ holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-claim: src/holdingpen/holdingpen-claim.o libholdingpen.a -lskarnet
 holdingpen-daemon: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
 holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -lskarnet
-holdingpen-helper: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
-holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a -lskarnet
+holdingpen-helper: private EXTRA_LIBS := ${HELPER_SKARNET} ${SOCKET_LIB} ${SYSCLOCK_LIB}
+holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a
 holdingpen-revoke: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-revoke: src/holdingpen/holdingpen-revoke.o libholdingpen.a -lskarnet
 holdingpen-status: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
