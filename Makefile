@@ -51,11 +51,11 @@ EXTRA_BINS := $(PROBE_BINS) $(EXAMPLE_BINS) $(BENCH_BINS)
 EXTRA_BINS_LINK := $(ALL_INTERNAL_LIBS) $(STATIC_LIBS) -ls6 -lskarnet
 
 # Every object and binary depends on this file, which changes only when the
-# compiler, the flags or --enable-allstatic do: "make CFLAGS=-fsanitize=..."
+# compiler, the flags, --enable-allstatic or the helper's skalibs do: "make CFLAGS=-fsanitize=..."
 # after a plain build rebuilds everything instead of mixing instrumented and
 # plain objects.
 FLAGS_STAMP := .build-flags
-FLAGS_NOW = $(CC) | $(CPPFLAGS_ALL) | $(CFLAGS_ALL) | $(LDFLAGS_ALL) | $(LDFLAGS_SHARED) | $(LDFLAGS_NOSHARED) | $(LDLIBS) | $(.LIBPATTERNS)
+FLAGS_NOW = $(CC) | $(CPPFLAGS_ALL) | $(CFLAGS_ALL) | $(LDFLAGS_ALL) | $(LDFLAGS_SHARED) | $(LDFLAGS_NOSHARED) | $(LDLIBS) | $(.LIBPATTERNS) | $(HELPER_SKARNET)
 shquote = '$(subst ','\'',$(1))'
 
 all: $(ALL_LIBS) $(ALL_BINS) $(ALL_INCLUDES)

@@ -6,6 +6,7 @@
 #  2. a helper's own memory (excluding the resource it reserves) against
 #     s6lockd-helper, the one-process-per-lock helper it is modelled on
 #  3. holdingpend's memory against s6-fdholderd, the closest s6 daemon
+#     (2 and 3: see "private memory" below for what is counted)
 #  4. the claim's cost must not grow with idle work: a claim (connect to fd
 #     in hand, through libholdingpen) with 1,100 idle slots, in 11 pools
 #     and in one pool, against a claim with 4 slots configured
@@ -13,7 +14,8 @@
 #     claim at 1 lease, and holdingpend's private memory at 1,000 leases
 #  6. a claim against the least a server can do to hand out an fd: connect,
 #     a one-byte request, an answer with a memfd (bench/hp-bench-rawd)
-# Figures are printed as name=value lines, targets as "max=... PASS|FAIL".
+# Figures are printed as name=value lines, targets as "max=... PASS|FAIL",
+# ratios to an anchor as "BENCH name ratio=... (what / anchor)".
 # It is a measurement, not a test: it exits 0 whatever the figures.
 # Usage: bench/run.sh [ size ] [ runs ] [ claims ]   (default 256M, 21, 1000)
 
@@ -24,6 +26,9 @@ claims="${3:-1000}"
 B=$(pwd)
 PATH="$B:$PATH" ; export PATH
 make -s all bench >/dev/null
+# A binary just written is dirty in the page cache until written back, and
+# its mapped pages would count as Private_Dirty: write them back first.
+sync holdingpend holdingpen-helper 2>/dev/null || sync
 T=$(mktemp -d "${TMPDIR:-/tmp}/hp-bench.XXXXXX")
 pids=
 # a pid is signalled only while it is still a child of this shell: an exited
@@ -61,45 +66,73 @@ dpid=$pids
 
 "$B/bench/hp-bench" -n "$runs" "$T/sock" bench
 
-# private memory: what the process costs the machine beyond shared libraries and files
+# private memory: the pages of a process that no other process maps
+# (Private_Clean + Private_Dirty of smaps_rollup), what it costs beyond
+# shared libraries. A page of a program's text counts as private only
+# while no other process maps it: the helpers of one pool share theirs,
+# so the anchor runs as many s6lockd-helpers; and the anchors run from
+# copies of their binaries, so that their text is not shared with an
+# s6-fdholderd that happens to run elsewhere on the machine while ours
+# is counted. The dirty part alone (anonymous memory, relocated tables,
+# written data), which no other process can ever share, is printed too.
 private_kb () {
   awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"
+}
+dirty_kb () {
+  awk '/^Private_Dirty:/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"
 }
 ratio () {
   awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b ; else print "n/a" }'
 }
+# anchor NAME WHAT PID ANCHOR ANCHORPID: the BENCH lines of a process against its anchor
+anchor () {
+  a=$(private_kb "$3") ; b=$(private_kb "$5") ; ad=$(dirty_kb "$3") ; bd=$(dirty_kb "$5")
+  echo "BENCH $1-private ratio=$(ratio "$a" "$b") ($2 $a kB / $4 $b kB)"
+  echo "BENCH $1-private-dirty ratio=$(ratio "$ad" "$bd") ($2 $ad kB / $4 $bd kB)"
+}
 
 hpid=$(pgrep -P "$dpid" | head -n 1)
+nhelpers=$(pgrep -P "$dpid" | wc -l)
 s6lockd=
 for d in /usr/libexec /usr/lib/s6 /usr/lib/x86_64-linux-gnu/s6 /usr/lib/*/s6 ; do
   test -x "$d/s6lockd-helper" && { s6lockd="$d/s6lockd-helper" ; break ; }
 done
 if test -n "$s6lockd" && test -n "$hpid" ; then
-  : > "$T/lock"
+  cp "$s6lockd" "$T/s6lockd-helper"
+  s6lockd="$T/s6lockd-helper"
+  sync "$s6lockd"
   mkfifo "$T/fifo"
    # s6lockd-helper holds its lock until its stdin closes: give it a fifo we hold open
   exec 9<>"$T/fifo"
-  "$s6lockd" w "$T/lock" < "$T/fifo" > /dev/null &
-  lpid=$!
-  pids="$pids $lpid"
+  lpid=
+  i=0
+  while test $i -lt "$nhelpers" ; do
+    i=$((i+1))
+    : > "$T/lock$i"
+    "$s6lockd" w "$T/lock$i" < "$T/fifo" > /dev/null &
+    pids="$pids $!"
+    lpid=${lpid:-$!}
+  done
   sleep 0.3
-  h=$(private_kb "$hpid") ; l=$(private_kb "$lpid")
-  echo "bench: helper footprint (private memory, the reserved resource is not mapped)"
-  echo "  holdingpen-helper: $h kB   baseline s6lockd-helper: $l kB   ratio helper/baseline: $(ratio "$h" "$l")"
+  echo "bench: helper footprint, idle, the reserved resource not mapped; $nhelpers of each"
+  anchor helper holdingpen-helper "$hpid" s6lockd-helper "$lpid"
 else
   echo "bench: helper footprint: skipped (s6lockd-helper not found)"
 fi
 
-if command -v s6-fdholder-daemon >/dev/null 2>&1 ; then
+fdholderd=$(command -v s6-fdholderd || true)
+if test -n "$fdholderd" ; then
   mkdir -p "$T/rules/uid/0"
   touch "$T/rules/uid/0/allow"
-  s6-fdholder-daemon -i "$T/rules" "$T/fdsock" 2>/dev/null &
-  fpid=$!    # it execs into s6-fdholderd
+  cp "$fdholderd" "$T/s6-fdholderd"
+  sync "$T/s6-fdholderd"
+   # what s6-fdholder-daemon runs; it execs into s6-fdholderd
+  s6-ipcserver-socketbinder -a 0700 -- "$T/fdsock" "$T/s6-fdholderd" -i "$T/rules" 2>/dev/null &
+  fpid=$!
   pids="$pids $fpid"
   sleep 0.3
-  d=$(private_kb "$dpid") ; f=$(private_kb "$fpid")
-  echo "bench: daemon footprint (private memory, idle, after $runs claims)"
-  echo "  holdingpend: $d kB   baseline s6-fdholderd: $f kB   ratio holdingpend/baseline: $(ratio "$d" "$f")"
+  echo "bench: daemon footprint, idle, after $runs claims"
+  anchor daemon holdingpend "$dpid" s6-fdholderd "$fpid"
 fi
 
 # The claim's cost. Pools of memfd slots of 4k, so that 1,100 slots cost

@@ -12,6 +12,7 @@ claim_nowait='\000\000\000\016\000\000C\001\377\377\377\377default\000'
 claim_wait='\000\000\000\016\000\000C\000\000\000\003\350default\000'
 status_all='\000\000\000\002\000\000S\000'
 status_default='\000\000\000\012\000\000S\000default\000'
+status_counters='\000\000\000\002\000\000S\001'
 revoke='\000\000\000\011\000\000R\000\000\000\000\000\000\000\001'
 reload='\000\000\000\001\000\000H'
 
@@ -19,6 +20,7 @@ printf "\\023$claim_nowait" > "$d/claim"
 printf "\\023$claim_wait" > "$d/claim-wait"
 printf "\\007$status_all" > "$d/status"
 printf "\\017$status_default" > "$d/status-pool"
+printf "\\007$status_counters" > "$d/status-counters"
 printf "\\016$revoke" > "$d/revoke"
 printf "\\006$reload" > "$d/reload"
 # a header announcing 2^28 bytes, then a few of them

@@ -19,7 +19,8 @@
  /*
    The server speaks key=value records; -k prints them as they are, for
    scripts. The table is for people: one block of pools, then one of leases
-   and waiters, each record's values in the columns of its kind.
+   and waiters, each record's values in the columns of its kind. -k and
+   -m ask for the counters record too; the table has no use for it.
  */
 
 typedef struct column_s column, *column_ref ;
@@ -322,6 +323,7 @@ int main (int argc, char const *const *argv)
   stralloc sa = STRALLOC_ZERO ;
   char const *path = getenv("HOLDINGPEN_SOCKET") ;
   char mode = 't' ;
+  unsigned char what = HOLDINGPEN_STATUS_ALL ;
   tain deadline ;
   int r ;
   PROG = "holdingpen-status" ;
@@ -334,8 +336,8 @@ int main (int argc, char const *const *argv)
       switch (opt)
       {
         case 's' : path = l.arg ; break ;
-        case 'k' : mode = 'k' ; break ;
-        case 'm' : mode = 'm' ; break ;
+        case 'k' : mode = 'k' ; what = HOLDINGPEN_STATUS_COUNTERS ; break ;
+        case 'm' : mode = 'm' ; what = HOLDINGPEN_STATUS_COUNTERS ; break ;
         default : dieusage() ;
       }
     }
@@ -348,7 +350,21 @@ int main (int argc, char const *const *argv)
   tain_now_set_stopwatch_g() ;
   tain_addsec_g(&deadline, 10) ;
   if (!holdingpen_start_g(&a, path, &deadline)) strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
-  r = holdingpen_status_g(&a, &sa, argv, (unsigned int)argc, &deadline) ;
+  r = holdingpen_status_ask_g(&a, &sa, what, argv, (unsigned int)argc, &deadline) ;
+
+   /*
+     A broker 0.1 or 0.2 refuses any flag with 100 and closes: ask it
+     again for its plain records, which from 0.2 include the counters
+     anyway. A request the broker refuses for another reason is
+     refused again, and said below.
+   */
+  if (r == HOLDINGPEN_BADREQUEST && what)
+  {
+    holdingpen_end(&a) ;
+    sa.len = 0 ;
+    if (!holdingpen_start_g(&a, path, &deadline)) strerr_diefu2sys(111, "connect to holdingpend at ", path) ;
+    r = holdingpen_status_g(&a, &sa, argv, (unsigned int)argc, &deadline) ;
+  }
   if (r < 0) strerr_diefu1sys(111, "get the status") ;
   if (r == HOLDINGPEN_NOENT) strerr_dief1x(2, "no such pool") ;
   if (r) strerr_dief2x(r == HOLDINGPEN_DENIED ? 1 : 111, "status refused: ", holdingpen_code_str(r)) ;

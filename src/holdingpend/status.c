@@ -12,7 +12,8 @@
  /*
    The status answer: one key=value record per line. Pools come in
    configuration order, each followed by its leases and its waiters (in
-   queue order); the daemon's counters come last.
+   queue order); the daemon's counters come last, to a client that asks
+   for them: a client written for 0.1 knows no other record.
 */
 
 static int cat_u64 (stralloc *sa, char const *key, uint64_t val)
@@ -140,7 +141,7 @@ void status_request (client *c, hp_request const *req)
     if (req->npools && !named(req, p->conf.name)) continue ;
     if (!status_pool(&sa, p) || !status_clients(&sa, p)) goto err ;
   }
-  if (!status_counters(&sa)) goto err ;
+  if (req->flags & HOLDINGPEN_STATUS_COUNTERS && !status_counters(&sa)) goto err ;
   client_reply(c, sa.s, sa.len) ;
   stralloc_free(&sa) ;
   return ;

@@ -51,6 +51,12 @@ extern uint64_t hp_hugepagesize (void) ;
 extern int hp_meminfo (char const *, uint64_t *) ;
 extern int hp_resource_empty (int, uint64_t *) ;
 
+ /* The lines of a file through a small buffer: see hp_lines.c. */
+#define HP_LINE_MAX 512
+typedef int hp_line_func (char *, size_t, int, void *) ;
+typedef hp_line_func *hp_line_func_ref ;
+extern int hp_lines (char const *, hp_line_func_ref, void *) ;
+
  /*
    What a helper leaves free when it reserves memory: 1/64 of the
    machine's memory (at least 64 MiB) and of each cgroup limit (at least

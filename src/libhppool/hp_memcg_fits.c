@@ -18,8 +18,6 @@
    1: fits (or no limit found); 0: does not.
  */
 
-#define BUFSIZE 4096
-
 static int readnum (char const *dir, size_t dlen, char const *file, uint64_t *n)
 {
   size_t flen = strlen(file) ;
@@ -35,22 +33,31 @@ static int readnum (char const *dir, size_t dlen, char const *file, uint64_t *n)
   return !!uint64_scan(buf, n) ;  /* "max" does not scan: no limit */
 }
 
+typedef struct stat_s stat_t ;
+struct stat_s
+{
+  char const *key ;
+  size_t klen ;
+  uint64_t n ;
+} ;
+
+static int stat_line (char *s, size_t len, int cut, void *data)
+{
+  stat_t *st = data ;
+  (void)cut ;
+  if (len <= st->klen || memcmp(s, st->key, st->klen) || s[st->klen] != ' ') return 1 ;
+  uint64_scan(s + st->klen + 1, &st->n) ;
+  return 0 ;
+}
+
 static uint64_t inactive_file (char const *dir, size_t dlen, char const *key)
 {
   char path[dlen + 13] ;
-  char buf[BUFSIZE] ;
-  size_t klen = strlen(key) ;
-  ssize_t r ;
-  char *p ;
-  uint64_t n = 0 ;
+  stat_t st = { .key = key, .klen = strlen(key), .n = 0 } ;
   memcpy(path, dir, dlen) ;
   memcpy(path + dlen, "/memory.stat", 13) ;
-  r = openreadnclose(path, buf, sizeof(buf) - 1) ;
-  if (r <= 0) return 0 ;
-  buf[r] = 0 ;
-  for (p = buf ; p ; p = strchr(p, '\n'), p = p ? p + 1 : 0)
-    if (!strncmp(p, key, klen) && p[klen] == ' ') { uint64_scan(p + klen + 1, &n) ; break ; }
-  return n ;
+  hp_lines(path, &stat_line, &st) ;
+  return st.n ;
 }
 
  /* Checks one cgroup directory and each of its ancestors up to the mount point. */
@@ -81,93 +88,84 @@ static int fits_here (char const *mnt, char const *cg, int v2, uint64_t want)
   }
 }
 
- /* The mount point of the cgroup hierarchy: v2, or the v1 one with the memory controller. */
-static int mountpoint (char const *mounts, int v2, char *mnt, size_t max)
+ /*
+   The memory cgroups of this process: the v1 one with the memory
+   controller ([0]) and the v2 one ([1]), each with the mount point of
+   its hierarchy. A path or a mount point too long for its buffer is
+   not checked, as one not found.
+ */
+
+#define MNT_MAX 256
+
+typedef struct cg_s cg, *cg_ref ;
+struct cg_s
 {
-  char const *p = mounts ;
-  for (; p ; p = strchr(p, '\n'), p = p ? p + 1 : 0)
+  char path[HP_LINE_MAX] ;
+  char mnt[MNT_MAX] ;
+} ;
+
+static int has_memory (char const *s, char const *end)
+{
+  while (s < end)
   {
-    char const *f[4] ;
-    size_t l[4] ;
-    char const *q = p ;
-    unsigned int i = 0 ;
-    for (; i < 4 ; i++)
-    {
-      f[i] = q ;
-      while (*q && *q != ' ' && *q != '\n') q++ ;
-      l[i] = q - f[i] ;
-      if (*q != ' ') break ;
-      q++ ;
-    }
-    if (i < 3) continue ;
-    if (v2 ? (l[2] == 7 && !memcmp(f[2], "cgroup2", 7)) :
-        (l[2] == 6 && !memcmp(f[2], "cgroup", 6)))
-    {
-      if (!v2)
-      {
-        int found = 0 ;
-        char const *o = f[3] ;
-        while (o < f[3] + l[3])
-        {
-          char const *e = o ;
-          while (e < f[3] + l[3] && *e != ',') e++ ;
-          if (e - o == 6 && !memcmp(o, "memory", 6)) found = 1 ;
-          o = e + 1 ;
-        }
-        if (!found) continue ;
-      }
-      if (l[1] >= max) return 0 ;
-      memcpy(mnt, f[1], l[1]) ;
-      mnt[l[1]] = 0 ;
-      return 1 ;
-    }
+    char const *e = s ;
+    while (e < end && *e != ',') e++ ;
+    if (e - s == 6 && !memcmp(s, "memory", 6)) return 1 ;
+    s = e + 1 ;
   }
   return 0 ;
 }
 
+ /* lines "id:controllers:path"; v2 is "0::path" */
+static int cgroup_line (char *s, size_t len, int cut, void *data)
+{
+  cg *cgs = data ;
+  char *c1 = memchr(s, ':', len), *c2 ;
+  int v2 ;
+  if (cut || !c1) return 1 ;
+  c2 = memchr(c1 + 1, ':', len - (c1 + 1 - s)) ;
+  if (!c2) return 1 ;
+  v2 = c2 == c1 + 1 ;
+  if (!v2 && !has_memory(c1 + 1, c2)) return 1 ;
+  memcpy(cgs[v2].path, c2 + 1, len - (c2 - s)) ;
+  return 1 ;
+}
+
+ /* lines "device mountpoint type options ...": the first cgroup2, and the first v1 cgroup with memory */
+static int mount_line (char *s, size_t len, int cut, void *data)
+{
+  cg *cgs = data ;
+  char const *f[4] ;
+  size_t l[4] ;
+  char const *q = s ;
+  unsigned int i = 0 ;
+  int v2 ;
+  (void)len ; (void)cut ;
+  for (; i < 4 ; i++)
+  {
+    f[i] = q ;
+    while (*q && *q != ' ') q++ ;
+    l[i] = q - f[i] ;
+    if (*q != ' ') break ;
+    q++ ;
+  }
+  if (i < 3) return 1 ;
+  if (l[2] == 7 && !memcmp(f[2], "cgroup2", 7)) v2 = 1 ;
+  else if (l[2] == 6 && !memcmp(f[2], "cgroup", 6) && has_memory(f[3], f[3] + l[3])) v2 = 0 ;
+  else return 1 ;
+  if (cgs[v2].mnt[0] || l[1] >= MNT_MAX) return 1 ;
+  memcpy(cgs[v2].mnt, f[1], l[1]) ;
+  cgs[v2].mnt[l[1]] = 0 ;
+  return !cgs[!v2].mnt[0] ;
+}
+
 int hp_memcg_fits (uint64_t want)
 {
-  char cgroups[BUFSIZE] ;
-  char mounts[BUFSIZE * 4] ;
-  char mnt[256] ;
-  ssize_t r = openreadnclose("/proc/self/cgroup", cgroups, sizeof(cgroups) - 1) ;
-  ssize_t rm ;
-  char *p ;
-  if (r <= 0) return 1 ;
-  cgroups[r] = 0 ;
-  rm = openreadnclose("/proc/self/mounts", mounts, sizeof(mounts) - 1) ;
-  if (rm <= 0) return 1 ;
-  mounts[rm] = 0 ;
-   /* lines "id:controllers:path"; v2 is "0::path" */
-  for (p = cgroups ; p && *p ; p = strchr(p, '\n'), p = p ? p + 1 : 0)
-  {
-    char *c1 = strchr(p, ':'), *c2, *nl ;
-    int v2, ismem = 0 ;
-    if (!c1) break ;
-    c2 = strchr(c1 + 1, ':') ;
-    if (!c2) break ;
-    nl = strchr(c2, '\n') ;
-    v2 = c2 == c1 + 1 ;
-    if (!v2)
-    {
-      char *o = c1 + 1 ;
-      while (o < c2)
-      {
-        char *e = o ;
-        while (e < c2 && *e != ',') e++ ;
-        if (e - o == 6 && !memcmp(o, "memory", 6)) ismem = 1 ;
-        o = e + 1 ;
-      }
-      if (!ismem) continue ;
-    }
-    if (!mountpoint(mounts, v2, mnt, sizeof(mnt))) continue ;
-    {
-      size_t plen = nl ? (size_t)(nl - c2 - 1) : strlen(c2 + 1) ;
-      char path[plen + 1] ;
-      memcpy(path, c2 + 1, plen) ;
-      path[plen] = 0 ;
-      if (!fits_here(mnt, path, v2, want)) return 0 ;
-    }
-  }
+  cg cgs[2] ;
+  cgs[0].path[0] = cgs[1].path[0] = cgs[0].mnt[0] = cgs[1].mnt[0] = 0 ;
+  if (!hp_lines("/proc/self/cgroup", &cgroup_line, cgs) || (!cgs[0].path[0] && !cgs[1].path[0])) return 1 ;
+  if (!hp_lines("/proc/self/mounts", &mount_line, cgs)) return 1 ;
+  for (unsigned int v2 = 0 ; v2 < 2 ; v2++)
+    if (cgs[v2].path[0] && cgs[v2].mnt[0] && !fits_here(cgs[v2].mnt, cgs[v2].path, v2, want)) return 0 ;
   return 1 ;
 }

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include <skalibs/types.h>
-#include <skalibs/djbunix.h>
 
 #include "hppool.h"
 
@@ -12,23 +11,28 @@
    plain number for counts (HugePages_Free). 1 if found, 0 if not.
  */
 
+typedef struct want_s want, *want_ref ;
+struct want_s
+{
+  char const *key ;
+  size_t klen ;
+  uint64_t *value ;
+  int found ;
+} ;
+
+static int field (char *s, size_t len, int cut, void *data)
+{
+  want *w = data ;
+  (void)cut ;
+  if (len <= w->klen || memcmp(s, w->key, w->klen) || s[w->klen] != ':') return 1 ;
+  s += w->klen + 1 ;
+  while (*s == ' ') s++ ;
+  w->found = !!uint64_scan(s, w->value) ;
+  return 0 ;
+}
+
 int hp_meminfo (char const *key, uint64_t *value)
 {
-  char buf[8192] ;
-  size_t klen = strlen(key) ;
-  ssize_t r = openreadnclose("/proc/meminfo", buf, sizeof(buf) - 1) ;
-  char *p = buf ;
-  if (r <= 0) return 0 ;
-  buf[r] = 0 ;
-  for (;;)
-  {
-    if (!strncmp(p, key, klen) && p[klen] == ':')
-    {
-      p += klen + 1 ;
-      while (*p == ' ') p++ ;
-      return !!uint64_scan(p, value) ;
-    }
-    p = strchr(p, '\n') ;
-    if (!p++) return 0 ;
-  }
+  want w = { .key = key, .klen = strlen(key), .value = value, .found = 0 } ;
+  return hp_lines("/proc/meminfo", &field, &w) && w.found ;
 }

@@ -45,8 +45,12 @@ int hp_request_parse (hp_request *req, char const *s, size_t len)
       return hp_poolname_valid(req->pool, len - 1 - HOLDINGPEN_CLAIM_POOL) ;
     case HOLDINGPEN_OP_STATUS :
       if (len < HOLDINGPEN_STATUS_POOLS) return 0 ;
+       /*
+         Any flags: a bit asks for more records, and one this server
+         does not know asks for records it does not have. Refusing it
+         would make every later client pay a second round trip.
+       */
       req->flags = (unsigned char)s[HOLDINGPEN_STATUS_FLAGS] ;
-      if (req->flags != HOLDINGPEN_STATUS_ALL) return 0 ;
       req->names = s + HOLDINGPEN_STATUS_POOLS ;
       req->namelen = len - HOLDINGPEN_STATUS_POOLS ;
       req->npools = names_check(req->names, req->namelen) ;

@@ -59,6 +59,8 @@ extern int holdingpen_unmap (holdingpen_lease const *, void *) ;
 
 extern int holdingpen_status (holdingpen *, stralloc *, char const *const *, unsigned int, tain const *, tain *) ;
 #define holdingpen_status_g(a, sa, pools, n, deadline) holdingpen_status(a, sa, pools, n, (deadline), &STAMP)
+extern int holdingpen_status_ask (holdingpen *, stralloc *, unsigned char, char const *const *, unsigned int, tain const *, tain *) ;
+#define holdingpen_status_ask_g(a, sa, what, pools, n, deadline) holdingpen_status_ask(a, sa, what, pools, n, (deadline), &STAMP)
 extern int holdingpen_revoke (holdingpen *, uint64_t, tain const *, tain *) ;
 #define holdingpen_revoke_g(a, id, deadline) holdingpen_revoke(a, id, (deadline), &STAMP)
 extern int holdingpen_reload (holdingpen *, stralloc *, tain const *, tain *) ;

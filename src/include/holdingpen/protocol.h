@@ -33,10 +33,17 @@
 #define HOLDINGPEN_CLAIM_NOWAIT 0x01
 #define HOLDINGPEN_FOREVER 0xffffffffU
 
- /* S flags:u8 pool:string... (none: every pool) */
+ /*
+   S flags:u8 pool:string... (none: every pool). Flags 0 gets 0.1's
+   records (pool=, lease=, waiter=); each bit asks for one more kind of
+   record. A server ignores the bits it does not know; servers 0.1 and
+   0.2 refuse any bit (answer 100): a client that set one asks again
+   with 0 (doc/protocol.html, "Compatibility").
+ */
 #define HOLDINGPEN_STATUS_FLAGS 1
 #define HOLDINGPEN_STATUS_POOLS 2
-#define HOLDINGPEN_STATUS_ALL 0x00
+#define HOLDINGPEN_STATUS_ALL 0x00        /* nothing more than 0.1's records */
+#define HOLDINGPEN_STATUS_COUNTERS 0x01   /* and the counters= record, last */
 
  /* R lease:u64 */
 #define HOLDINGPEN_REVOKE_LEASE 1
