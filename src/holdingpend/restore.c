@@ -11,6 +11,8 @@
 #include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/unixmessage.h>
 #include <skalibs/tai.h>
 #include <skalibs/iopause.h>
 
@@ -29,6 +31,65 @@
 */
 
 #define RESTORE_TIMEOUT_MS 2000
+#define RETRIEVE_BATCH 64
+
+static int has_prefix (char const *s, char const *prefix)
+{
+  return !strncmp(s, prefix, strlen(prefix)) ;
+}
+
+ /*
+   What the fd holder keeps of ours is listed, then retrieved, many
+   requests at a time, not dumped: s6_fdholder_getdump sends the fds by
+   UNIXMESSAGE_MAXFDS a message, which is 255 up to skalibs 2.13 (Debian
+   12's), above the kernel's 253 a message (SCM_MAX_FD): with more than
+   253 fds kept, the dump fails, and nothing would be taken back.
+*/
+
+static int retrieve_batch (s6_fdholder_t *a, genalloc *ga, char const *const *ids, unsigned int n, tain const *deadline)
+{
+  for (unsigned int i = 0 ; i < n ; i++)
+    if (!s6_fdholder_retrieve_maybe_delete_async(a, ids[i], 0)) return 0 ;
+  if (!unixmessage_sender_timed_flush_g(&a->connection.out, deadline)) return 0 ;
+  for (unsigned int i = 0 ; i < n ; i++)
+  {
+    s6_fdholder_retrieve_result_t res ;
+    s6_fdholder_fd_t e ;
+    unixmessage m ;
+    if (unixmessage_timed_receive_g(&a->connection.in, &m, deadline) <= 0) return 0 ;
+    if (!s6_fdholder_retrieve_cb(&m, &res)) return 0 ;
+     /* gone meanwhile (expired): nothing to take */
+    if (res.err) continue ;
+    memset(&e, 0, sizeof(e)) ;
+    memcpy(e.id, ids[i], strlen(ids[i]) + 1) ;
+    e.fd = res.fd ;
+    if (!genalloc_append(s6_fdholder_fd_t, ga, &e)) { fd_close(res.fd) ; return 0 ; }
+  }
+  return 1 ;
+}
+
+static int fetch (s6_fdholder_t *a, genalloc *ga, tain const *deadline)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  char const *ids[RETRIEVE_BATCH] ;
+  unsigned int n = 0 ;
+  int r = s6_fdholder_list_g(a, &sa, deadline) ;
+  if (r < 0) return 0 ;
+  for (size_t pos = 0 ; pos < sa.len ; pos += strlen(sa.s + pos) + 1)
+  {
+    if (!has_prefix(sa.s + pos, "holdingpen/") || strlen(sa.s + pos) > S6_FDHOLDER_ID_SIZE) continue ;
+    ids[n++] = sa.s + pos ;
+    if (n < RETRIEVE_BATCH) continue ;
+    if (!retrieve_batch(a, ga, ids, n, deadline)) goto err ;
+    n = 0 ;
+  }
+  if (n && !retrieve_batch(a, ga, ids, n, deadline)) goto err ;
+  stralloc_free(&sa) ;
+  return 1 ;
+ err:
+  stralloc_free(&sa) ;
+  return 0 ;
+}
 
 typedef struct dump_s dump, *dump_ref ;
 struct dump_s
@@ -37,10 +98,6 @@ struct dump_s
   size_t n ;
 } ;
 
-static int has_prefix (char const *s, char const *prefix)
-{
-  return !strncmp(s, prefix, strlen(prefix)) ;
-}
 
 static slot *slot_numbered (pool *p, uint64_t id)
 {
@@ -337,8 +394,10 @@ void keep_restore (void)
   }
   s6_fdholder_init(&a, fd) ;
   tain_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
-  if (!s6_fdholder_getdump_g(&a, &ga, &deadline))
+  if (!fetch(&a, &ga, &deadline))
   {
+    for (size_t i = 0 ; i < genalloc_len(s6_fdholder_fd_t, &ga) ; i++) fd_close(genalloc_s(s6_fdholder_fd_t, &ga)[i].fd) ;
+    genalloc_free(s6_fdholder_fd_t, &ga) ;
     strerr_warnwu1sys("get what the fd holder keeps") ;
     s6_fdholder_free(&a) ;
     fd_close(fd) ;
