@@ -14,6 +14,7 @@
 #  6. a claim against the least a server can do to hand out an fd: connect,
 #     a one-byte request, an answer with a memfd (bench/hp-bench-rawd)
 # Figures are printed as name=value lines, targets as "max=... PASS|FAIL".
+# Keeping (-f, an s6-fdholderd) has its own benchmark: bench/keep.sh.
 # It is a measurement, not a test: it exits 0 whatever the figures.
 # Usage: bench/run.sh [ size ] [ runs ] [ claims ]   (default 256M, 21, 1000)
 
