@@ -16,6 +16,7 @@
 #     a one-byte request, an answer with a memfd (bench/hp-bench-rawd)
 # Figures are printed as name=value lines, targets as "max=... PASS|FAIL",
 # ratios to an anchor as "BENCH name ratio=... (what / anchor)".
+# Keeping (-f, an s6-fdholderd) has its own benchmark: bench/keep.sh.
 # It is a measurement, not a test: it exits 0 whatever the figures.
 # Usage: bench/run.sh [ size ] [ runs ] [ claims ]   (default 256M, 21, 1000)
 
