@@ -120,7 +120,7 @@ static int coming (pool const *p)
 {
   if (p->ready) return 1 ;
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
-    if (SLOTS(p)[i]->state == SLOT_PREPARING && SLOTS(p)[i]->kept == SLOTKEPT_READY) return 1 ;
+    if ((SLOTS(p)[i]->state == SLOT_PREPARING || SLOTS(p)[i]->state == SLOT_DOWN) && SLOTS(p)[i]->kept == SLOTKEPT_READY) return 1 ;
   return 0 ;
 }
 

@@ -41,6 +41,7 @@
 #define X_LISTEN 1
 #define X_LEASES 2
 #define X_KEEP 3
+#define TIMERS_MAX 16
 
  /*
    The broker. Every slot of every pool has a helper process that owns
@@ -85,16 +86,17 @@ static void prepare (tain *deadline)
   if (g.notif >= 0 && tain_less(&g.readydeadline, deadline)) *deadline = g.readydeadline ;
 }
 
+ /* At most TIMERS_MAX a turn: a thousand helpers due at once are spawned over several turns, the clients served between. */
 static void handle_timers (void)
 {
   uint32_t id ;
-  while (timer_due(&id))
+  for (unsigned int n = 0 ; n < TIMERS_MAX && timer_due(&id) ; n++)
   {
     if (id == TIMER_KEEP) keep_timer() ;
     else if (id & TIMER_SLOT)
     {
       slot *s = slot_of_index(id & ~TIMER_SLOT) ;
-      if (s->state == SLOT_DOWN) slot_spawn(s) ;
+      if (s && !s->pid && (s->state == SLOT_DOWN || s->adopt >= 0)) slot_spawn(s) ;
     }
     else client_timeout(CLIENT(id)) ;
   }

@@ -207,7 +207,14 @@ void pools_start (void)
     for (size_t j = 0 ; j < NSLOTS(p) ; j++)
     {
       slot *s = SLOTS(p)[j] ;
-      if (!s->pid && ((s->state == SLOT_DOWN && !s->respawn.armed) || s->adopt >= 0)) slot_spawn(s) ;
+      if (s->pid) continue ;
+       /*
+         A resource taken back at a restart is there already, and its slot
+         settled: its helper comes after readiness, a few a turn of the
+         loop, not a thousand spawns before it.
+       */
+      if (s->adopt >= 0) { tain now ; tain_copynow(&now) ; timer_set(&s->respawn, &now) ; }
+      else if (s->state == SLOT_DOWN && !s->respawn.armed) slot_spawn(s) ;
     }
   }
 }

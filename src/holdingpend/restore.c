@@ -291,7 +291,9 @@ static int take_ready (dump const *d, s6_fdholder_fd_t *e)
   if (s->named && !(s->holder && s->holder->restoring)) return 0 ;
   if (!s->holder)
   {
+     /* a kept reservation is a reservation: readiness does not wait for its helper */
     adopt(s, e->fd, SLOTKEPT_READY) ;
+    slot_settle(s) ;
     return 1 ;
   }
    /* the held resource of a lease of 0.2: its record goes, the resource is stored anew as held */

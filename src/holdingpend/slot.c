@@ -375,6 +375,8 @@ void slot_remake (slot *s)
 {
   slot_stop_helper(s) ;
   slot_drop_fd(s) ;
+   /* a kept resource its helper never had: used, it goes; the slot is reserved anew */
+  if (s->adopt >= 0) { fd_close(s->adopt) ; s->adopt = -1 ; }
   if (s->retire)
   {
     slot_remove(s) ;
