@@ -62,12 +62,17 @@ void lease_answer (client *c, slot *s)
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
   start(c, s) ;
-  keep_lease(c) ;
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
   {
     if (fd >= 0) fd_close(fd) ;
     strerr_warnwu1sys("answer a claim") ;
   }
+   /*
+     The lease's records go after its answer: the slot's ready record is
+     gone already (keep_grantable), so a crash in between leaves neither
+     record, and the client does not wait for the fd holder's wake-up.
+   */
+  keep_lease(c) ;
   client_settle(c) ;
 }
 
