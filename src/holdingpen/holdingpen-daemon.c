@@ -207,7 +207,26 @@ static char const *listen_refusal (int fd, char const *path, char const *abspath
    fdholder, or -1: then the caller binds anew, as without -f. Nothing
    here is fatal: a broker with no fd holder still serves.
  */
-static int listen_retrieve (char const *fdholder, char const *path, unsigned int verbosity)
+ /* The fd holder may be trusted with what holdingpend serves from only if it runs as root or as holdingpend. */
+static int fdholder_trusted (s6_fdholder_t const *a, char const *fdholder, uid_t daemonuid)
+{
+  struct ucred cred ;
+  socklen_t len = sizeof(cred) ;
+  if (getsockopt(unixmessage_sender_fd(&a->connection.out), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+  {
+    strerr_warnwu2sys("get the credentials of the fd holder at ", fdholder) ;
+    return 0 ;
+  }
+  if (!cred.uid || cred.uid == daemonuid) return 1 ;
+  {
+    char fmt[UID_FMT] ;
+    fmt[uid_fmt(fmt, cred.uid)] = 0 ;
+    strerr_warnw4x("refusing the fd holder at ", fdholder, ", binding anew: it runs as uid ", fmt) ;
+  }
+  return 0 ;
+}
+
+static int listen_retrieve (char const *fdholder, char const *path, uid_t daemonuid, unsigned int verbosity)
 {
   s6_fdholder_t a = S6_FDHOLDER_ZERO ;
   size_t idlen = sizeof(LISTEN_ID) - 1 ;
@@ -240,6 +259,11 @@ static int listen_retrieve (char const *fdholder, char const *path, unsigned int
   if (!s6_fdholder_start_g(&a, fdholder, &deadline))
   {
     strerr_warnwu4sys("connect to the fd holder at ", fdholder, " to take back the listening socket; binding ", path) ;
+    return -1 ;
+  }
+  if (!fdholder_trusted(&a, fdholder, daemonuid))
+  {
+    s6_fdholder_end(&a) ;
     return -1 ;
   }
   fd = s6_fdholder_retrieve_g(&a, id, &deadline) ;
@@ -298,6 +322,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   char const *rulesdir = 0, *rulesfile = 0, *pooldir = 0, *helper = 0, *fdholder = 0 ;
   unsigned int keepsecs = 0 ;
   int kept ;
+  uid_t daemonuid ;
   PROG = "holdingpen-daemon" ;
   {
     subgetopt l = SUBGETOPT_ZERO ;
@@ -339,10 +364,11 @@ int main (int argc, char const *const *argv, char const *const *envp)
     unsigned int runas = uid ;
     char const *x = getenv("UID") ;
     if (!runas && flagU && (!x || !uint0_scan(x, &runas))) strerr_dief1x(100, "-U given but UID is not set to a number") ;
-    socketdir_check(argv[0], runas ? (uid_t)runas : getuid(), flagreuse) ;
+    daemonuid = runas ? (uid_t)runas : getuid() ;
+    socketdir_check(argv[0], daemonuid, flagreuse) ;
   }
 
-  if (fdholder && (kept = listen_retrieve(fdholder, argv[0], verbosity)) >= 0)
+  if (fdholder && (kept = listen_retrieve(fdholder, argv[0], daemonuid, verbosity)) >= 0)
   {
      /*
        The same socket, so its file's mode and owner are what -m made

@@ -230,8 +230,8 @@ struct client_s
   tain expire ;
   uint64_t lease ;
   uint64_t seq ;
-  uint64_t killwall ;        /* when the careful kill started, system clock; 0 if it has not */
-  uint64_t sincewall ;       /* the lease's start and expiry, system clock, as kept (0: never) */
+  uint64_t killwall ;        /* when the careful kill started, system clock in ms; 0 if it has not */
+  uint64_t sincewall ;       /* the lease's start and expiry, system clock in ms, as kept (0: never) */
   uint64_t expirewall ;
   uid_t uid ;
   gid_t gid ;

@@ -20,10 +20,11 @@
      holdingpen/pidfd/LEASE/KILLWALL/STEP                      its holder, how far the careful kill went
      holdingpen/listenPATH                                     the listening socket
 
-   Times are seconds of the system clock (0: never, not started), so
-   that they mean the same to the next holdingpend. A lease record of
-   holdingpen 0.2 has a seventh number, KILL, and 0.2 kept a held
-   resource under its slot's name: restore.c reads those too.
+   Times are milliseconds of the system clock (0: never, not started),
+   so that they mean the same to the next holdingpend. A lease record of
+   holdingpen 0.2 has its times in seconds and a seventh number, KILL,
+   and 0.2 kept a held resource under its slot's name: restore.c reads
+   those too.
 */
 
 static uint32_t dirhash (char const *s)

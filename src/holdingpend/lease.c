@@ -24,6 +24,14 @@
    end it with the careful kill of its holder.
 */
 
+ /* The system clock in milliseconds: what the fd holder keeps means the same to the next holdingpend. */
+static uint64_t wall_ms (void)
+{
+  struct timespec ts ;
+  clock_gettime(CLOCK_REALTIME, &ts) ;
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 ;
+}
+
 static void start (client *c, slot *s)
 {
   pool *p = s->pool ;
@@ -32,8 +40,8 @@ static void start (client *c, slot *s)
   tain_copynow(&c->since) ;
   c->killstep = 0 ;
   c->killwall = 0 ;
-  c->sincewall = (uint64_t)time(0) ;
-  c->expirewall = p->conf.expire ? c->sincewall + p->conf.expire : 0 ;
+  c->sincewall = wall_ms() ;
+  c->expirewall = p->conf.expire ? c->sincewall + (uint64_t)p->conf.expire * 1000 : 0 ;
   if (p->conf.expire)
   {
     tain_addsec_g(&c->expire, p->conf.expire) ;
@@ -151,7 +159,7 @@ static void kill_start (client *c, char const *event)
   if (c->killstep) return ;
   log_lease(event, c) ;
   watch_holder(c) ;
-  c->killwall = (uint64_t)time(0) ;
+  c->killwall = wall_ms() ;
   kill_step(c) ;
 }
 
@@ -202,15 +210,19 @@ void lease_revoke (client *c, hp_request const *req)
   kill_start(target, "revoke") ;
 }
 
- /* A system clock time in seconds, as a deadline of ours. */
+ /* A system clock time in milliseconds, as a deadline of ours: never earlier than it says. */
 static void tain_of_wall (tain *t, uint64_t wall)
 {
-  uint64_t now = (uint64_t)time(0) ;
-  if (wall >= now) tain_addsec_g(t, (int)(wall - now > 0x7fffffff ? 0x7fffffff : wall - now)) ;
+  uint64_t now = wall_ms() ;
+  tain d ;
+  if (wall >= now)
+  {
+    tain_from_millisecs(&d, (int)(wall - now > 0x7fffffff ? 0x7fffffff : wall - now)) ;
+    tain_add(t, &STAMP, &d) ;
+  }
   else
   {
-    tain d ;
-    tain_uint(&d, (unsigned int)(now - wall > 0x7fffffff ? 0x7fffffff : now - wall)) ;
+    tain_from_millisecs(&d, (int)(now - wall > 0x7fffffff ? 0x7fffffff : now - wall)) ;
     tain_sub(t, &STAMP, &d) ;
   }
 }
@@ -236,12 +248,13 @@ void lease_restore (client *c)
   else c->expire = tain_infinite ;
   if (c->killwall)
   {
-    uint64_t k = p->conf.killdelay ? p->conf.killdelay : 1 ;
+    uint64_t k = 1000 * (uint64_t)(p->conf.killdelay ? p->conf.killdelay : 1) ;
     tain next ;
     if (c->killstep == KEEP_STEP_FROM_TIME)
     {
        /* 0.2 did not say how far it went: the steps whose time has come are taken as sent */
-      uint64_t steps = ((uint64_t)time(0) - c->killwall) / k + 1 ;
+      uint64_t now = wall_ms() ;
+      uint64_t steps = (now > c->killwall ? now - c->killwall : 0) / k + 1 ;
       c->killstep = steps > 4 ? 4 : (unsigned int)steps ;
     }
     tain_of_wall(&next, c->killwall + c->killstep * k) ;

@@ -185,6 +185,18 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
   if (!s) return 0 ;
   s->named = 1 ;
   if (s->holder || restored(lease) || !peer_is(e->fd, (uid_t)v[1], (pid_t)v[3])) return 0 ;
+   /*
+     The last connections stay free for the administrator, as they would
+     for new clients: a restart with a smaller -c must not leave a
+     broker that answers nobody. A lease not taken back is dropped, its
+     slot reserved anew; its holder keeps what it has.
+   */
+  if (g.nclients + g.reserve >= g.maxconn)
+  {
+    if (!g.fullwarned) strerr_warnw2x("too many leases to take back for -c, some are dropped, the last connections kept free; lease ", e->id + strlen(KEEPID_LEASE)) ;
+    g.fullwarned = 1 ;
+    return 0 ;
+  }
    /* a record of 0.2 goes, its connection stays: the next pass stores it under today's name */
   c = client_restore(nv == 7 ? fcntl(e->fd, F_DUPFD_CLOEXEC, 0) : e->fd, (uid_t)v[1]) ;
   if (!c) return 0 ;
@@ -193,10 +205,10 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
   c->gid = (gid_t)v[2] ;
   c->pid = (pid_t)v[3] ;
   c->slot = s ;
-  c->sincewall = v[4] ;
-  c->expirewall = v[5] ;
-   /* 0.2 kept when the careful kill started in the lease's record: the steps follow from the time */
-  c->killwall = nv == 7 ? v[6] : 0 ;
+   /* times in milliseconds; 0.2's in seconds, with when the careful kill started: the steps follow from the time */
+  c->sincewall = nv == 7 ? v[4] * 1000 : v[4] ;
+  c->expirewall = nv == 7 ? v[5] * 1000 : v[5] ;
+  c->killwall = nv == 7 ? v[6] * 1000 : 0 ;
   c->killstep = nv == 7 ? KEEP_STEP_FROM_TIME : 0 ;
   c->kept = nv == 6 ;
   c->restoring = 1 ;
@@ -291,6 +303,8 @@ static int take_ready (dump const *d, s6_fdholder_fd_t *e)
   if (s->named && !(s->holder && s->holder->restoring)) return 0 ;
   if (!s->holder)
   {
+     /* handed out and not emptied since: someone may hold it, whatever the records say */
+    if (hp_resource_marked(e->fd)) return 0 ;
      /* a kept reservation is a reservation: readiness does not wait for its helper */
     adopt(s, e->fd, SLOTKEPT_READY) ;
     slot_settle(s) ;

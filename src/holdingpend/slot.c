@@ -256,6 +256,8 @@ int slot_hand_out (slot *s)
 {
   int fd ;
   if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
+   /* marked until it is emptied: never taken back for a ready one (hp_resource_mark.c) */
+  if (!hp_resource_mark(s->fd, 1)) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
   fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0) ;
   if (fd >= 0) return fd ;
   strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
@@ -531,7 +533,10 @@ static int helper_message (slot *s, unixmessage const *m)
     if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
     fd_none(s) ;
     s->fd = m->nfds ? m->fds[0] : -1 ;
-    keep_slot(s) ;
+     /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
+    if (s->fd >= 0 && !hp_resource_mark(s->fd, 0))
+      strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
+    else keep_slot(s) ;
     s->deaths = 0 ;
     setshort(s, 0) ;
     slot_settle(s) ;
