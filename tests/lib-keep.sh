@@ -127,3 +127,127 @@ hpk_claims_between() {
 hpk_claims_failed_between() {
   awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != 0' "$T/claims"
 }
+
+# --- faults of the fd holder and checks of what it keeps ------------------------
+#
+#   hpk_fdholder_pid   the pid of the running s6-fdholderd (checked: its
+#                      command is s6-fdholderd), or fails
+#   hpk_signal_fdholder SIG
+#                      sends SIG to that pid, and only to it
+#   hpk_daemon_signal SIG
+#                      sends SIG to the running holdingpend (checked)
+#   hpk_records_of LEASE
+#                      which of lease, held, pidfd the fd holder keeps for
+#                      LEASE, space-separated, in that order
+#   hpk_all_kept       every lease the status lists has its three records
+#   hpk_no_slot_twice  no pool/slot in two of the status's lease records
+#   hpk_loop_start NAME POOL MILLISECS / hpk_loops_stop
+#                      claims one after the other (-t 3000), each holder an
+#                      hp-probe-soak that holds MILLISECS: $T/rec.NAME gets
+#                      its lines and "done ID RC START END" for each claim
+#                      (paused while $T/loops.pause exists)
+#   hpk_rec_check      "dirty N lost N failed N slow N" over every rec.*:
+#                      slow, a claim granted more than 1 s after it started
+
+# hpk__is_comm PID NAME: PID is a number above 1 whose command is NAME.
+hpk__is_comm() {
+  case $1 in ''|*[!0-9]*) return 1 ;; esac
+  test "$1" -gt 1 && test "x$(cat "/proc/$1/comm" 2> /dev/null)" = "x$2"
+}
+
+hpk_fdholder_pid() {
+  _hfp=$(s6-svstat -p "$T/scan/fdholder" 2> /dev/null) || return 1
+  hpk__is_comm "$_hfp" s6-fdholderd || return 1
+  echo "$_hfp"
+}
+
+hpk_signal_fdholder() {
+  _hsf=$(hpk_fdholder_pid) || return 1
+  kill -"$1" "$_hsf"
+}
+
+hpk_daemon_signal() {
+  _hds=$(hp_daemon_pid) || return 1
+  hpk__is_comm "$_hds" holdingpend || return 1
+  kill -"$1" "$_hds"
+}
+
+hpk_records_of() {
+  s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null | awk -v l="$1" '
+    index($0, "holdingpen/lease/" l "/") == 1 { a = 1 }
+    index($0, "holdingpen/held/" l "/") == 1 { b = 1 }
+    index($0, "holdingpen/pidfd/" l "/") == 1 || $0 == "holdingpen/pidfd/" l { c = 1 }
+    END { printf "%s%s%s\n", a ? "lease " : "", b ? "held " : "", c ? "pidfd" : "" }' | sed 's/ $//'
+}
+
+hpk_all_kept() {
+  _hak_list=$(s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null) || return 1
+  for _hak_l in $(hp_status | sed -n 's/^lease=\([0-9]*\) .*/\1/p') ; do
+    for _hak_k in lease held pidfd ; do
+      printf '%s\n' "$_hak_list" | grep -q "^holdingpen/$_hak_k/$_hak_l/" || return 1
+    done
+  done
+  return 0
+}
+
+hpk_no_slot_twice() {
+  hp_status | awk '/^lease=/ { p = "" ; s = "" ; for (i = 1; i <= NF; i++) { if (index($i, "pool=") == 1) p = $i ; if (index($i, "slot=") == 1) s = $i }
+    k = p "/" s ; if (k in seen) { print "twice: " k ; bad = 1 } ; seen[k] = 1 }
+    END { exit bad }'
+}
+
+hpk_loop_start() {
+  _hls_probe=$(hp_probe hp-probe-soak) || return 1
+  (
+    _hls_i=0
+    while test ! -e "$T/loops.stop" ; do
+      if test -e "$T/loops.pause" ; then sleep 0.02 ; continue ; fi
+      _hls_i=$((_hls_i + 1))
+      _hls_t0=$(hp_now_ms)
+      timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -t 3000 "$2" \
+        "$_hls_probe" "$T/rec.$1" "$1.$_hls_i" hold "$3" > /dev/null 2>> "$T/err.$1"
+      _hls_rc=$?
+      echo "done $1.$_hls_i $_hls_rc $_hls_t0 $(hp_now_ms)" >> "$T/rec.$1"
+    done
+  ) < /dev/null > /dev/null 2>&1 &
+  hp_track $!
+  HPK_LOOPS="$HPK_LOOPS $!"
+}
+
+hpk_loops_stop() {
+  : > "$T/loops.stop"
+  # shellcheck disable=SC2086
+  hp_until 30000 hp_all_dead $HPK_LOOPS
+  _hlx=$?
+  rm -f "$T/loops.stop"
+  HPK_LOOPS=
+  return $_hlx
+}
+
+hpk_rec_check() {
+  cat "$T"/rec.* 2> /dev/null | awk '
+    $1 == "grant" { g[$2] = $6 }
+    $1 == "done" { s[$2] = $4 ; rc[$2] = $3 }
+    $1 == "dirty" { dirty++ } $1 == "lost" { lost++ }
+    END { for (k in s) { if (!(k in g)) { if (rc[k] != 0) failed++ } else if (g[k] - s[k] > 1000) slow++ }
+      printf "dirty %d lost %d failed %d slow %d\n", dirty, lost, failed, slow }'
+}
+
+# hpk_memfds ROOTPID NAME: "INODE BLOCKS" of every distinct memfd named
+# NAME (a pool's name) that ROOTPID or a process below it has open: the
+# reservations that really exist, whoever keeps them (helpers, the fd
+# holder, holdingpend), counted by inode, not by the machine's Shmem.
+hpk_memfds() {
+  for _hm_p in "$1" $(hp_descendants "$1") ; do
+    for _hm_f in /proc/"$_hm_p"/fd/* ; do
+      case $(readlink "$_hm_f" 2> /dev/null) in
+        "/memfd:$2 (deleted)") stat -L -c '%i %b' "$_hm_f" 2> /dev/null ;;
+      esac
+    done
+  done | sort -u
+}
+
+# hpk_reserved ROOTPID NAME: how many of those have blocks allocated
+hpk_reserved() {
+  hpk_memfds "$1" "$2" | awk '$2 > 0' | wc -l | tr -d ' '
+}
