@@ -53,7 +53,8 @@ before=$(s6-fdholder-list "$HPK_FDHOLDER" | sort)
 rm -f "$HP_SVC/down"
 s6-svc -u "$HP_SVC"
 hp_wait_up || bail_out "the daemon did not become ready"
-ok "holdingpend says it refuses the fd holder" hp_until 3000 hp_log_has 'refusing the fd holder at .* uid 65534'
+ok "holdingpend says it refuses the fd holder" hp_until 3000 hp_log_has '^holdingpend: .*refusing the fd holder at .* uid 65534'
+ok "holdingpen-daemon refuses it too, before it asks it for anything" hp_log_has '^holdingpen-daemon: .*refusing the fd holder at .* uid 65534'
 is "$(hpk_leases)" "" "no lease is held"
 ok "both slots are ready" hp_until 5000 hp_field_is x ready 2
 ok "no restore line: nothing was taken back" eval '! hp_log_has "event=restore"'
@@ -64,5 +65,5 @@ like "$out" " nonzero=0 " "holdingpend serves on its own socket"
 sleep 3
 is "$(grep -c '^sig' "$T/innocent")" 0 "the innocent got no signal"
 ok "the innocent is alive" hp_alive "$innocent"
-is "$(hp_log_count 'refusing the fd holder')" 1 "the refusal is said once"
+is "$(hp_log_count '^holdingpend: .*refusing the fd holder')" 1 "holdingpend's refusal is said once"
 done_testing

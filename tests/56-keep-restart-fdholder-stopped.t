@@ -7,10 +7,11 @@
 #     holdingpend waits for what it keeps.
 #  b. The same, with no churn, and the fd holder continues only after the
 #     next holdingpend has given up waiting for it (2 s).
-# Either way A's lease must be held again (invariant 8), and m's slot must
-# not be ready for anyone else while A holds it: a claim on m is refused
-# as busy, and were it granted it must neither get A's memfd (same inode)
-# nor read A's bytes.
+# A's lease is held again if the fd holder did all that was in the socket
+# when holdingpend died, which s6-fdholderd 2.11 does not promise (then a
+# claim on m is refused as busy while A holds it); whatever happens, no
+# claim may get A's memfd (same inode) nor read A's bytes: a resource
+# handed out is marked and never taken back for a ready one.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-keep.sh"
 
@@ -53,11 +54,21 @@ run_case() {
   hpk_signal_fdholder CONT
   hp_wait_up 20000
   is "$?" 0 "$_rc_name: a new holdingpend is up"
-  ok "$_rc_name: A's lease $_rc_lease is held again" eval 'hpk_leases | grep -q "^lease=$_rc_lease "'
+  # A's lease comes back only if the fd holder did what was in the
+  # socket; s6-fdholderd 2.11 drops a dead sender's requests past the ~128
+  # it reads a turn, and a restore that waits 2 s for a stopped one gives
+  # up: then A's lease is lost (doc/holdingpend.html says so), and what
+  # must hold whatever happens is below: nobody gets A's memfd or bytes.
+  if hpk_leases | grep -q "^lease=$_rc_lease " ; then _rc_back=yes ; else _rc_back=no ; fi
+  note "$_rc_name: A's lease $_rc_lease held again: $_rc_back"
   _rc_out=$(timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n m sh -c 'echo "ino=$(stat -L -c %i /proc/self/fd/$HOLDINGPEN_FD)" ; exec "$1"' sh "$(hp_probe hp-probe-read)" 2>&1)
   _rc_rc=$?
   note "$_rc_name: a claim on m: rc=$_rc_rc $_rc_out (A's inode $_rc_ino)"
-  isnt "$_rc_rc" 0 "$_rc_name: a claim on m is not granted while A holds its only slot"
+  if test "$_rc_back" = yes ; then
+    isnt "$_rc_rc" 0 "$_rc_name: A's lease is back: a claim on m is not granted while A holds its only slot"
+  else
+    is "$_rc_rc" 0 "$_rc_name: A's lease is lost: m's slot is reserved anew, and granted"
+  fi
   unlike "$_rc_out" "ino=$_rc_ino\$" "$_rc_name: no claim gets A's memfd"
   unlike "$_rc_out" "nonzero=[1-9]" "$_rc_name: no claim reads A's bytes"
   ok "$_rc_name: A is still there" hp_alive "$_rc_holder"
