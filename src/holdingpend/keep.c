@@ -33,9 +33,12 @@
    The conversation with the fd holder never waits: requests are queued
    on a non-blocking connection polled by the loop, and their answers,
    which come in order, are matched with what each was for. A grant is
-   answered as soon as its requests are in the socket, never after the
-   fd holder's answer: the fd holder reads a socket's requests in order,
-   even after the sender has died, so what is in the socket will be done.
+   answered as soon as the deletion of its slot's ready record is in the
+   socket, never after the fd holder's answer; its lease's records follow.
+   The fd holder does what is in the socket in order, but s6-fdholderd
+   2.11 drops what it has not read of a sender that died: safety does not
+   rest on it, for a resource handed out is marked until it is emptied
+   (hp_resource_mark.c) and never taken back for a ready one.
 
    The one rule: a held slot's resource is never kept without its
    lease's record, so that a new holdingpend never takes a resource that
