@@ -55,7 +55,7 @@ hpk_leases() {
 #                      starts: a restart leaves that long with no broker
 #   hpk_claims_start POOL / hpk_claims_stop
 #                      -n claims one after the other in two loops in the background;
-#                      $T/claims gets "STARTMS RC FIRST-ERROR-LINE" for each
+#                      $T/claims gets "STARTMS RC ENDMS FIRST-ERROR-LINE" for each
 
 hpk_listen_id() {
   echo "holdingpen/listen$HP_SOCKET"
@@ -94,7 +94,8 @@ hpk_claims_start() {
       while test ! -e "$T/claims.stop" ; do
         _hcs_t0=$(hp_now_ms)
         timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n "$1" true 2> "$T/claims.err$_hcs_i"
-        echo "$_hcs_t0 $? $(head -n 1 "$T/claims.err$_hcs_i")" >> "$T/claims"
+        _hcs_rc=$?
+        echo "$_hcs_t0 $_hcs_rc $(hp_now_ms) $(head -n 1 "$T/claims.err$_hcs_i")" >> "$T/claims"
       done
     ) < /dev/null > /dev/null 2>&1 &
     HPK_CLAIMS_PIDS="$HPK_CLAIMS_PIDS $!"
@@ -119,6 +120,12 @@ hpk_claims_refused() {
 # hpk_claims_between T0 T1: how many claims started between T0 and T1 (ms).
 hpk_claims_between() {
   awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$T/claims" | wc -l | tr -d ' '
+}
+
+# hpk_claims_across T0 T1: how many claims were under way at some time
+# between T0 and T1 (ms): started before T1, ended after T0.
+hpk_claims_across() {
+  awk -v a="$1" -v b="$2" '$1 <= b && $3 >= a' "$T/claims" | wc -l | tr -d ' '
 }
 
 # hpk_claims_failed_between T0 T1: the claims started between T0 and T1
