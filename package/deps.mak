@@ -3,7 +3,7 @@
 #
 
 src/holdingpen/holdingpen-claim.o src/holdingpen/holdingpen-claim.lo: src/holdingpen/holdingpen-claim.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
-src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h src/include-local/hppool.h src/include/holdingpen/protocol.h
+src/holdingpen/holdingpen-daemon.o src/holdingpen/holdingpen-daemon.lo: src/holdingpen/holdingpen-daemon.c src/include/holdingpen/config.h src/include-local/hppool.h src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-helper.o src/holdingpen/holdingpen-helper.lo: src/holdingpen/holdingpen-helper.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-revoke.o src/holdingpen/holdingpen-revoke.lo: src/holdingpen/holdingpen-revoke.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
 src/holdingpen/holdingpen-status.o src/holdingpen/holdingpen-status.lo: src/holdingpen/holdingpen-status.c src/include/holdingpen/config.h src/include/holdingpen/holdingpen.h src/include/holdingpen/protocol.h
@@ -57,7 +57,9 @@ src/libhppool/hp_resource_mark.o src/libhppool/hp_resource_mark.lo: src/libhppoo
 src/libhppool/hp_size_scan.o src/libhppool/hp_size_scan.lo: src/libhppool/hp_size_scan.c src/include-local/hppool.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_get.lo: src/libhpwire/hp_frame_get.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_frame_next.o src/libhpwire/hp_frame_next.lo: src/libhpwire/hp_frame_next.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_listen_id.o src/libhpwire/hp_listen_id.lo: src/libhpwire/hp_listen_id.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_peer_pidfd.lo: src/libhpwire/hp_peer_pidfd.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
+src/libhpwire/hp_peer_trusted.o src/libhpwire/hp_peer_trusted.lo: src/libhpwire/hp_peer_trusted.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_exited.lo: src/libhpwire/hp_pidfd_exited.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_pidfd_pid.o src/libhpwire/hp_pidfd_pid.lo: src/libhpwire/hp_pidfd_pid.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
 src/libhpwire/hp_pidfd_uids.o src/libhpwire/hp_pidfd_uids.lo: src/libhpwire/hp_pidfd_uids.c src/include-local/hpwire.h src/include/holdingpen/protocol.h
@@ -68,7 +70,7 @@ src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_reserve.lo: src/libhpwire/
 holdingpen-claim: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-claim: src/holdingpen/holdingpen-claim.o libholdingpen.a -lskarnet
 holdingpen-daemon: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB} ${SPAWN_LIB}
-holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhppool.a -ls6 -lskarnet
+holdingpen-daemon: src/holdingpen/holdingpen-daemon.o libhpwire.a libhppool.a -ls6 -lskarnet
 holdingpen-helper: private EXTRA_LIBS := ${HELPER_SKARNET} ${SOCKET_LIB} ${SYSCLOCK_LIB}
 holdingpen-helper: src/holdingpen/holdingpen-helper.o libhppool.a
 holdingpen-revoke: private EXTRA_LIBS := ${SOCKET_LIB} ${SYSCLOCK_LIB}
@@ -81,4 +83,4 @@ libholdingpen.a: src/libholdingpen/holdingpen_claim.o src/libholdingpen/holdingp
 libholdingpen.so.$(version_M): private EXTRA_LIBS := -lskarnet
 libholdingpen.so.$(version_M): src/libholdingpen/holdingpen_claim.lo src/libholdingpen/holdingpen_claim_recv.lo src/libholdingpen/holdingpen_claim_send.lo src/libholdingpen/holdingpen_code_str.lo src/libholdingpen/holdingpen_end.lo src/libholdingpen/holdingpen_map.lo src/libholdingpen/holdingpen_reload.lo src/libholdingpen/holdingpen_revoke.lo src/libholdingpen/holdingpen_start.lo src/libholdingpen/holdingpen_status.lo src/libholdingpen/holdingpen_status_ask.lo src/libholdingpen/holdingpen_transact.lo src/libholdingpen/holdingpen_unmap.lo
 libhppool.a: src/libhppool/hp_conferr.o src/libhppool/hp_dir_open.o src/libhppool/hp_dir_shared.o src/libhppool/hp_hugepagesize.o src/libhppool/hp_kind_names.o src/libhppool/hp_kind_scan.o src/libhppool/hp_lines.o src/libhppool/hp_mem_fits.o src/libhppool/hp_memcg_fits.o src/libhppool/hp_meminfo.o src/libhppool/hp_poolconf_check.o src/libhppool/hp_poolconf_checkdir.o src/libhppool/hp_poolconf_default.o src/libhppool/hp_poolconf_read.o src/libhppool/hp_pooldir_read.o src/libhppool/hp_poolname_valid.o src/libhppool/hp_resource_empty.o src/libhppool/hp_size_scan.o src/libhppool/hp_resource_mark.o
-libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_uids.o src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_check.o src/libhpwire/hp_pidfd_pid.o
+libhpwire.a: src/libhpwire/hp_request_parse.o src/libhpwire/hp_frame_get.o src/libhpwire/hp_frame_next.o src/libhpwire/hp_peer_pidfd.o src/libhpwire/hp_pidfd_exited.o src/libhpwire/hp_pidfd_uids.o src/libhpwire/hp_tree_reserve.o src/libhpwire/hp_tree_check.o src/libhpwire/hp_pidfd_pid.o src/libhpwire/hp_peer_trusted.o src/libhpwire/hp_listen_id.o

@@ -29,6 +29,7 @@
 
 #include <holdingpen/config.h>
 #include "hppool.h"
+#include "hpwire.h"
 
 #define USAGE "holdingpen-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -r millisecs ] [ -c maxconn ] [ -C maxperuid ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] [ -p pooldir ] [ -H helper ] [ -f fdholder [ -F keepsecs ] ] [ -m perms ] path"
 #define dieusage() strerr_dieusage(100, USAGE)
@@ -45,7 +46,6 @@
    after s6-ipcserver-socketbinder, with that socket as stdin.
  */
 
-#define LISTEN_ID "holdingpen/listen"
 #define LISTEN_TIMEOUT_MS 500
 
 typedef struct argbuf_s argbuf, *argbuf_ref ;
@@ -202,56 +202,40 @@ static char const *listen_refusal (int fd, char const *path, char const *abspath
   return 0 ;
 }
 
+ /* The fd holder may be trusted with what holdingpend serves from only if it runs as root or as holdingpend. */
+static int fdholder_trusted (s6_fdholder_t const *a, char const *fdholder, uid_t daemonuid)
+{
+  uid_t peer ;
+  int r = hp_peer_trusted(unixmessage_sender_fd(&a->connection.out), daemonuid, &peer) ;
+  if (r < 0) strerr_warnwu2sys("get the credentials of the fd holder at ", fdholder) ;
+  else if (!r)
+  {
+    char fmt[UID_FMT] ;
+    fmt[uid_fmt(fmt, peer)] = 0 ;
+    strerr_warnw4x("refusing the fd holder at ", fdholder, ", binding anew: it runs as uid ", fmt) ;
+  }
+  return r > 0 ;
+}
+
  /*
    The listening socket of path, taken back from the fd holder at
    fdholder, or -1: then the caller binds anew, as without -f. Nothing
    here is fatal: a broker with no fd holder still serves.
  */
- /* The fd holder may be trusted with what holdingpend serves from only if it runs as root or as holdingpend. */
-static int fdholder_trusted (s6_fdholder_t const *a, char const *fdholder, uid_t daemonuid)
-{
-  struct ucred cred ;
-  socklen_t len = sizeof(cred) ;
-  if (getsockopt(unixmessage_sender_fd(&a->connection.out), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-  {
-    strerr_warnwu2sys("get the credentials of the fd holder at ", fdholder) ;
-    return 0 ;
-  }
-  if (!cred.uid || cred.uid == daemonuid) return 1 ;
-  {
-    char fmt[UID_FMT] ;
-    fmt[uid_fmt(fmt, cred.uid)] = 0 ;
-    strerr_warnw4x("refusing the fd holder at ", fdholder, ", binding anew: it runs as uid ", fmt) ;
-  }
-  return 0 ;
-}
-
 static int listen_retrieve (char const *fdholder, char const *path, uid_t daemonuid, unsigned int verbosity)
 {
   s6_fdholder_t a = S6_FDHOLDER_ZERO ;
-  size_t idlen = sizeof(LISTEN_ID) - 1 ;
   char id[S6_FDHOLDER_ID_SIZE + 1] ;
   char const *why ;
   tain deadline, timeout ;
   int fd ;
    /* the identifier holdingpend keeps it under: the absolute path */
-  memcpy(id, LISTEN_ID, idlen) ;
-  if (path[0] != '/')
+  if (!hp_listen_id(id, sizeof(id), path, strlen(path)))
   {
-    if (!getcwd(id + idlen, sizeof id - idlen - 1))
-    {
-      strerr_warnwu2sys("get the current directory to name the kept listening socket; binding ", path) ;
-      return -1 ;
-    }
-    idlen += strlen(id + idlen) ;
-    id[idlen++] = '/' ;
-  }
-  if (idlen + strlen(path) > S6_FDHOLDER_ID_SIZE)
-  {
-    strerr_warnw2x("the socket's path is too long for an fd holder identifier, binding anew: ", path) ;
+    if (errno == ENAMETOOLONG) strerr_warnw2x("the socket's path is too long for an fd holder identifier, binding anew: ", path) ;
+    else strerr_warnwu2sys("get the current directory to name the kept listening socket; binding ", path) ;
     return -1 ;
   }
-  memcpy(id + idlen, path, strlen(path) + 1) ;
   tain_now_set_stopwatch_g() ;
    /* start-up waits at most this long on an fd holder that does not answer */
   tain_from_millisecs(&timeout, LISTEN_TIMEOUT_MS) ;
@@ -276,7 +260,7 @@ static int listen_retrieve (char const *fdholder, char const *path, uid_t daemon
     return -1 ;
   }
   s6_fdholder_end(&a) ;
-  why = listen_refusal(fd, path, id + sizeof(LISTEN_ID) - 1) ;
+  why = listen_refusal(fd, path, id + sizeof(HP_LISTEN_ID) - 1) ;
   if (why)
   {
     strerr_warnw6x("refusing the listening socket kept as ", id, ": ", why, "; binding ", path) ;

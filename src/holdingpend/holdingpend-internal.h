@@ -365,7 +365,7 @@ extern void keep_listen (void) ;
 #define KEEPID_HELD "holdingpen/held/"
 #define KEEPID_LEASE "holdingpen/lease/"
 #define KEEPID_PIDFD "holdingpen/pidfd/"
-#define KEEPID_LISTEN "holdingpen/listen"
+#define KEEPID_LISTEN HP_LISTEN_ID
 extern void keepid_ready (char *, slot const *) ;
 extern void keepid_held (char *, slot const *, uint64_t) ;
 extern void keepid_lease (char *, client const *) ;

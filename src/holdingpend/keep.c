@@ -495,14 +495,13 @@ void keep_disconnect (void)
  /* Only root or our own uid may be trusted to keep what a new holdingpend will act on. */
 static int trusted (int fd)
 {
-  struct ucred cred ;
-  socklen_t len = sizeof(cred) ;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return 0 ;
-  if (!cred.uid || cred.uid == g.myuid) return 1 ;
+  uid_t peer ;
+  int r = hp_peer_trusted(fd, g.myuid, &peer) ;
+  if (r) return r > 0 ;
   if (!g.keeper.untrusted)
   {
-    char fmt[UINT_FMT] ;
-    fmt[uint_fmt(fmt, cred.uid)] = 0 ;
+    char fmt[UID_FMT] ;
+    fmt[uid_fmt(fmt, peer)] = 0 ;
     strerr_warnw4x("refusing the fd holder at ", g.keeppath, ": it runs as uid ", fmt) ;
   }
   g.keeper.untrusted = 1 ;

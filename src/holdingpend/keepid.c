@@ -4,7 +4,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 #include <skalibs/types.h>
 
@@ -94,30 +93,13 @@ void keepid_pidfd (char *id, uint64_t lease, uint64_t killwall, unsigned int ste
   id[catu(id, n, step)] = 0 ;
 }
 
- /*
-   The listening socket's name, from the path it is bound to, made
-   absolute with the current directory as holdingpen-daemon does when it
-   takes it back; 0 if it has none that fits.
-*/
+ /* The listening socket's name, from the path it is bound to; 0 if it has none that fits. */
 int keepid_listen (char *id)
 {
   struct sockaddr_un sa ;
   socklen_t len = sizeof(sa) ;
-  size_t n = strlen(KEEPID_LISTEN), l ;
   if (getsockname(0, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX || len <= sizeof(sa_family_t)) return 0 ;
-  l = strnlen(sa.sun_path, len - sizeof(sa_family_t)) ;
-  if (!l) return 0 ;
-  memcpy(id, KEEPID_LISTEN, n) ;
-  if (sa.sun_path[0] != '/')
-  {
-    if (!getcwd(id + n, KEEPID_SIZE - n - 1)) return 0 ;
-    n += strlen(id + n) ;
-    id[n++] = '/' ;
-  }
-  if (n + l >= KEEPID_SIZE) return 0 ;
-  memcpy(id + n, sa.sun_path, l) ;
-  id[n + l] = 0 ;
-  return 1 ;
+  return hp_listen_id(id, KEEPID_SIZE, sa.sun_path, strnlen(sa.sun_path, len - sizeof(sa_family_t))) ;
 }
 
  /* Up to max numbers, slash-separated, to the end of s; how many, or -1 if s is not that. */

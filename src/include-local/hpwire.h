@@ -58,6 +58,11 @@ extern void hp_frame_next (hp_inbuf *) ;
 #define HP_PEER_PROVE 0x01   /* do not ask the kernel (SO_PEERPIDFD): prove it the long way */
 #define HP_PEER_FDS_MAX 4096  /* the long way reads at most so many of the connector's fds */
 extern int hp_peer_pidfd (int, pid_t, unsigned int) ;
+extern int hp_peer_trusted (int, uid_t, uid_t *) ;
+
+ /* The listening socket kept in the fd holder (hp_listen_id.c). */
+#define HP_LISTEN_ID "holdingpen/listen"
+extern int hp_listen_id (char *, size_t, char const *, size_t) ;
 extern int hp_pidfd_exited (int) ;
 extern int hp_pidfd_pid (int, pid_t *) ;
 extern int hp_pidfd_uids (int, uid_t *) ;  /* real, effective, saved, fs */
