@@ -5,6 +5,9 @@
 # two processes of nobody's connect and close as fast as they can, root's
 # status is answered within a second, every time, and an expired lease's
 # holder is ended on time (expire 1, killdelay 1: INT at 2 s).
+# Under the sanitizers the daemon runs several times slower on the same
+# two cores as the floods, and a status is given 5 s instead of 1: the 0.2
+# daemon never answered at all.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 hp_setup
@@ -32,12 +35,14 @@ hp_hold h e
 ok "root's claim is granted during the flood" hp_until 3000 hp_holds h
 hp_hold w -t 8000 e
 ok "root's waiting claim is granted once the expired lease is ended" hp_until 5000 hp_holds w
+limit=1
+test -z "$HP_SANITIZED" || limit=5
 slow=0
 for i in 1 2 3 4 5 ; do
-  timeout -s KILL 1 "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" -k > /dev/null || slow=$((slow + 1))
+  timeout -s KILL "$limit" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" -k > /dev/null || slow=$((slow + 1))
   sleep 0.3
 done
-is "$slow" 0 "root's status was answered within a second, 5 times of 5, during the flood"
+is "$slow" 0 "root's status was answered within $limit s, 5 times of 5, during the flood"
 ok "the expired lease's holder was ended within 4 s of its grant" hp_until 4000 hp_dead "$HOLD_h"
 # shellcheck disable=SC2086
 wait $floods
