@@ -30,10 +30,10 @@
      rules.c        what a connection may do, from the access rules
      claim.c        claim policy and the per-pool wait queue
      lease.c        leases: grant, end, revoke, expire, the careful kill
-     slot.c         slots and their helpers: spawn, backoff, messages, death
+     slot.c         slots: states, the ready lists, backoff, a lease's end, a helper's loss
+     helper.c       the helper processes: spawn, messages both ways, quiet, reaping
      pool.c         pools: the one configuration path of start-up and reload
      status.c       the status records
-     holder.c       signals to a lease's holder, through its pidfd, if it is still its user's
      keep.c         leases and resources kept across restarts (-f): keeping while running
      keepid.c       the names of what is kept
      restore.c      taking back at start what a previous holdingpend kept
@@ -135,17 +135,29 @@ extern void slot_remove (slot *) ;
 extern void slot_recycle (slot *) ;
 extern void slot_remake (slot *) ;
 extern int slot_hand_out (slot *) ;
-extern void slot_stop_helper (slot *) ;
 extern void slot_drop_fd (slot *) ;
-extern int slot_tell (slot *, char const *, size_t, int) ;
 extern void slot_setstate (slot *, unsigned int) ;
 extern void slot_settle (slot *) ;
 extern slot *slot_of_index (uint32_t) ;
-extern void slot_reap (void) ;
-extern void slot_read (slot *) ;
-extern void slot_wake (slot *) ;
-extern void slot_write (slot *) ;
+extern void slot_ready (slot *, int) ;
+extern void slot_short (slot *, char const *, size_t) ;
+extern void slot_freed (slot *) ;
+extern void slot_helper_lost (slot *, int) ;
+extern void slot_helper_exited (slot *, int) ;
 extern void slot_collect (void) ;
+
+
+ /* helper.c: the conversation with the helper processes */
+
+extern void helper_init (void) ;
+extern int helper_spawn (slot *) ;
+extern int helper_tell (slot *, char const *, size_t, int) ;
+extern void helper_quiet (slot *) ;
+extern void helper_stop (slot *) ;
+extern void helper_reap (void) ;
+extern void helper_read (slot *) ;
+extern void helper_wake (slot *) ;
+extern void helper_write (slot *) ;
 
 
  /* pool.c */
@@ -381,12 +393,10 @@ extern int keepid_matches (slot const *, uint64_t const *) ;
 extern void keep_restore (void) ;
 
 
- /* holder.c */
+ /* The epoll set of quiet things (g.epfd, read by holdingpend.c): what an event's u32 says */
 
 #define WATCH_PIDFD 0x80000000U   /* in an epoll event: the holder's pidfd, not its connection */
 #define WATCH_HELPER 0x40000000U  /* in an epoll event: a quiet helper's socket, by slot index */
-extern int holder_signal (int, int) ;
-extern int holder_may_signal (client const *, int) ;
 
 
  /* status.c */

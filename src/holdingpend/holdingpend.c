@@ -112,7 +112,7 @@ static void handle_leases (void)
     client *c ;
     if (u & WATCH_HELPER)
     {
-      slot_wake(slot_of_index(u & ~WATCH_HELPER)) ;
+      helper_wake(slot_of_index(u & ~WATCH_HELPER)) ;
       continue ;
     }
     c = CLIENT(u & ~WATCH_PIDFD) ;
@@ -135,8 +135,8 @@ static void handle_io (void)
     {
       slot *s = slot_of_index(who[i] & ~TIMER_SLOT) ;
       if (s->helperfd != x[i].fd || s->state == SLOT_GONE) continue ;
-      if (x[i].revents & IOPAUSE_WRITE) slot_write(s) ;
-      if (s->helper && x[i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) slot_read(s) ;
+      if (x[i].revents & IOPAUSE_WRITE) helper_write(s) ;
+      if (s->helper && x[i].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) helper_read(s) ;
     }
     else
     {
@@ -155,7 +155,7 @@ static void stop_helpers (void)
   for (size_t i = 0 ; i < NPOOLS() ; i++)
   {
     pool *p = POOLS()[i] ;
-    for (size_t j = 0 ; j < NSLOTS(p) ; j++) slot_stop_helper(SLOTS(p)[j]) ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++) helper_stop(SLOTS(p)[j]) ;
   }
 }
 
@@ -191,7 +191,7 @@ static void handle_signals (unsigned int lameducktimeout)
       case 0 : return ;
       case SIGTERM :
       case SIGINT : if (!g.exiting) exit_start(lameducktimeout) ; break ;
-      case SIGCHLD : slot_reap() ; break ;
+      case SIGCHLD : helper_reap() ; break ;
       case SIGHUP :
       {
         stralloc err = STRALLOC_ZERO ;

@@ -102,10 +102,10 @@ void lease_grant (client *c, slot *s)
   c->state = CLIENT_GRANTING ;
   slot_setstate(s, SLOT_GRANTING) ;
   client_settle(c) ;
-  if (!slot_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
+  if (!helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
   {
     strerr_warnwu1sys("tell a helper to free its ballast") ;
-    slot_stop_helper(s) ;
+    helper_stop(s) ;
     lease_answer(c, s) ;
   }
 }
@@ -117,6 +117,31 @@ void lease_end (client *c, char const *event)
   keep_lease_drop(c) ;
   client_close(c) ;
   slot_recycle(s) ;
+}
+
+ /*
+   Whether root may still send sig to a lease's holder for its user.
+   The kernel lets an unprivileged user signal a process whose real or
+   saved uid is its own (kill(2)): a holder that has exec'd a set-uid
+   program since it connected may be root's now, and root must not do
+   for the user what the kernel would refuse it. So before each signal
+   the holder's uids are read again, through its pidfd. A lease of uid
+   0 is exempt: root may signal anything itself. 1: it may; 0: it may
+   not, or the holder is gone; a refusal is logged.
+*/
+
+static int holder_may_signal (client const *c, int sig)
+{
+  uid_t u[4] ;
+  if (!c->uid) return 1 ;
+  if (!hp_pidfd_uids(c->pidfd, u))
+  {
+    if (errno != ESRCH) log_kill_refused(c, sig, 0) ;
+    return 0 ;
+  }
+  if (u[0] == c->uid || u[2] == c->uid) return 1 ;
+  log_kill_refused(c, sig, u) ;
+  return 0 ;
 }
 
  /*
@@ -138,7 +163,7 @@ static void kill_step (client *c)
   keep_lease_kill(c, c->killstep + 1) ;
   {
      /* EPERM (a daemon not run as root) still means the holder is there */
-    int sent = holder_signal(c->pidfd, sigs[c->killstep]) == 0 ;
+    int sent = hp_pidfd_signal(c->pidfd, sigs[c->killstep]) == 0 ;
     log_kill(c, sigs[c->killstep], sent, errno) ;
     if (sent) g.count.signals++ ;
   }

@@ -26,11 +26,9 @@
 #define RESPAWN_KILLED_MS 1000
 
  /*
-   A slot is one resource and the helper process that owns it. holdingpend
-   talks to a helper only while it waits for an answer (a reservation, a
-   ballast given back): the rest of the time the helper's socket is not
-   polled and costs no buffer, and a helper's death is learned from
-   SIGCHLD, its pid found in a tree.
+   A slot is one resource and the helper process that owns it: its
+   states, its pool's ready list, what becomes of it when a lease ends
+   or its helper goes. The conversation with the helper is helper.c's.
 */
 
 char const *const slot_state_names[] = { "down", "preparing", "ready", "granting", "held", "scrubbing", "failed", "gone" } ;
@@ -40,20 +38,6 @@ slot *slot_of_index (uint32_t i)
 {
   if (i >= g.slots.storage.len) return 0 ;
   return *(slot **)gensetdyn_p(&g.slots, i) ;
-}
-
-static void *pid_dtok (uint32_t d, void *aux)
-{
-  (void)aux ;
-  return &slot_of_index(d)->pid ;
-}
-
-static int pid_cmp (void const *a, void const *b, void *aux)
-{
-  pid_t pa = *(pid_t const *)a ;
-  pid_t pb = *(pid_t const *)b ;
-  (void)aux ;
-  return pa < pb ? -1 : pa > pb ;
 }
 
 void slot_settle (slot *s)
@@ -137,79 +121,6 @@ slot *slot_new (pool *p)
   return 0 ;
 }
 
-static void unwatch (slot *s)
-{
-  if (!s->watched) return ;
-  epoll_ctl(g.epfd, EPOLL_CTL_DEL, s->helperfd, 0) ;
-  s->watched = 0 ;
-}
-
- /*
-   A quiet helper may still speak (a file slot's helper reports writes
-   into an ended lease's file): its socket waits in the epoll set, which
-   costs the loop nothing until it does.
-*/
-static void watch (slot *s)
-{
-  struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_HELPER | s->index } } ;
-  if (s->watched || s->helperfd < 0) return ;
-  if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, s->helperfd, &ev) < 0) strerr_warnwu1sys("add a helper to the epoll set") ;
-  else s->watched = 1 ;
-}
-
-static int talk (slot *s)
-{
-  if (s->helper) return 1 ;
-  unwatch(s) ;
-  s->helper = alloc(sizeof(unixconnection)) ;
-  if (!s->helper) return 0 ;
-  unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
-  s->tprev = 0 ;
-  s->tnext = g.talking ;
-  if (g.talking) g.talking->tprev = s ;
-  g.talking = s ;
-  return 1 ;
-}
-
-static void untalk (slot *s)
-{
-  if (s->tprev) s->tprev->tnext = s->tnext ; else g.talking = s->tnext ;
-  if (s->tnext) s->tnext->tprev = s->tprev ;
-  s->tprev = s->tnext = 0 ;
-  unixconnection_free(s->helper) ;
-  alloc_free(s->helper) ;
-  s->helper = 0 ;
-}
-
- /* Nothing expected, nothing queued, nothing buffered: the conversation's memory goes. */
-static void hush (slot *s)
-{
-  if (!s->helper) return ;
-  if (!unixmessage_sender_isempty(&s->helper->out) || !cbuffer_isempty(&s->helper->in.mainb)) return ;
-  untalk(s) ;
-  watch(s) ;
-}
-
-static void close_helper_socket (slot *s)
-{
-  if (s->helper) untalk(s) ;
-  unwatch(s) ;
-  if (s->helperfd >= 0) fd_close(s->helperfd) ;
-  s->helperfd = -1 ;
-}
-
- /* The helper exits on end of file; TERM is for one busy reserving a big region. */
-void slot_stop_helper (slot *s)
-{
-  close_helper_socket(s) ;
-  if (s->pid > 0)
-  {
-    avltreen_delete(&g.helpers, &s->pid) ;
-    kill(s->pid, SIGTERM) ;
-  }
-  s->pid = 0 ;
-}
-
 void slot_drop_fd (slot *s)
 {
   if (s->fd >= 0) fd_close(s->fd) ;
@@ -284,42 +195,14 @@ static void schedule_respawn (slot *s)
 
 void slot_spawn (slot *s)
 {
-  hp_poolconf const *conf = &s->pool->conf ;
-  char const *argv[13] ;
-  char fmt[UINT64_FMT] ;
-  unsigned int m = 0 ;
-  int fd ;
-  pid_t pid ;
   timer_cancel(&s->respawn) ;
   if (!s->holder) fd_none(s) ;
-  fmt[uint64_fmt(fmt, conf->size)] = 0 ;
-  argv[m++] = g.helper ;
-   /* -R: this holdingpen understands short reasons and leak reports */
-  argv[m++] = "-R" ;
-   /* -P: its resource comes with r whatever the kind, to be kept; -A: it takes one over */
-  if (g.keeppath) argv[m++] = "-P" ;
-  if (s->adopt >= 0) argv[m++] = "-A" ;
-  if (conf->lock) argv[m++] = "-l" ;
-  if (conf->dir[0]) { argv[m++] = "-D" ; argv[m++] = conf->dir ; }
-  argv[m++] = "-p" ;
-  argv[m++] = conf->name ;
-  argv[m++] = hp_kind_names[conf->kind] ;
-  argv[m++] = fmt ;
-  argv[m++] = 0 ;
-  pid = child_spawn1_socket(g.helper, argv, g.envp, &fd) ;
-  if (!pid)
+  if (!helper_spawn(s))
   {
-    strerr_warnwu2sys("spawn ", g.helper) ;
     s->deaths++ ;
     schedule_respawn(s) ;
     return ;
   }
-  if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
-  s->helperfd = fd ;
-  s->pid = pid ;
-   /* slot_new made room for every slot's helper */
-  if (!avltreen_insert(&g.helpers, s->index)) strerr_dief1x(111, "the helper tree is full") ;
-  if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
   s->stale = 0 ;
   log_slot("helper-spawn", s) ;
    /*
@@ -334,30 +217,16 @@ void slot_spawn (slot *s)
     s->adopt = -1 ;
      /* a held one, as lease_answer would: our copy, for the lease's end */
     if (s->holder && s->fd < 0) s->fd = fcntl(adopt, F_DUPFD_CLOEXEC, 0) ;
-    if (!slot_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
+    if (!helper_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
   }
    /* a held slot's new helper has nothing to say until the lease ends */
-  if (s->holder && s->state == SLOT_HELD) hush(s) ;
+  if (s->holder && s->state == SLOT_HELD) helper_quiet(s) ;
   else slot_setstate(s, SLOT_PREPARING) ;
-}
-
- /* A message to the helper, with fd (-1: none), which goes with it whatever happens. */
-int slot_tell (slot *s, char const *msg, size_t len, int fd)
-{
-  unixmessage m = { .s = (char *)msg, .len = len, .fds = &fd, .nfds = fd >= 0 } ;
-  if (s->helperfd < 0 || !talk(s)
-   || !unixmessage_put_and_close(&s->helper->out, &m, fd >= 0 ? unixmessage_bits_closeall : unixmessage_bits_closenone))
-  {
-    if (fd >= 0) fd_close(fd) ;
-    return 0 ;
-  }
-  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) return 0 ;
-  return 1 ;
 }
 
 void slot_remove (slot *s)
 {
-  slot_stop_helper(s) ;
+  helper_stop(s) ;
   slot_drop_fd(s) ;
   timer_cancel(&s->respawn) ;
   s->holder = 0 ;
@@ -375,7 +244,7 @@ void slot_remove (slot *s)
 */
 void slot_remake (slot *s)
 {
-  slot_stop_helper(s) ;
+  helper_stop(s) ;
   slot_drop_fd(s) ;
    /* a kept resource its helper never had: used, it goes; the slot is reserved anew */
   if (s->adopt >= 0) { fd_close(s->adopt) ; s->adopt = -1 ; }
@@ -405,15 +274,18 @@ void slot_recycle (slot *s)
     msg[0] = s->stale || s->retire ? HOLDINGPEN_HELPER_QUIT : HOLDINGPEN_HELPER_EMPTY ;
     uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
     slot_setstate(s, SLOT_SCRUBBING) ;
-    if (slot_tell(s, msg, sizeof(msg), -1)) return ;
+    if (helper_tell(s, msg, sizeof(msg), -1)) return ;
     strerr_warnwu1sys("tell a helper to scrub") ;
   }
   drop_used(s) ;
   slot_remake(s) ;
 }
 
- /* A helper gone in the middle of a ballast grant holds no ballast: the grant goes on. */
-static void granting_lost (slot *s)
+ /*
+   The helper freed its ballast (f), or is gone in the middle of a grant,
+   which frees it as well: the grant goes on.
+*/
+void slot_freed (slot *s)
 {
   if (s->holder) lease_answer(s->holder, s) ;
   else slot_recycle(s) ;
@@ -424,7 +296,7 @@ static void granting_lost (slot *s)
    slot waits for its lease's end, a ballast grant goes on, a retired
    slot goes, a failed one stays failed, any other is respawned.
 */
-static void helper_lost (slot *s, int failed)
+void slot_helper_lost (slot *s, int failed)
 {
   s->deaths++ ;
   switch (s->state)
@@ -433,7 +305,7 @@ static void helper_lost (slot *s, int failed)
        /* the holder keeps its lease; when it ends, we empty our copy and a new helper comes */
       return ;
     case SLOT_GRANTING :
-      granting_lost(s) ;
+      slot_freed(s) ;
       return ;
     case SLOT_SCRUBBING :
        /* it may have died before it scrubbed */
@@ -457,135 +329,47 @@ static void helper_lost (slot *s, int failed)
   schedule_respawn(s) ;
 }
 
-static void helper_died (slot *s, int wstat)
+void slot_helper_exited (slot *s, int wstat)
 {
   int failed = WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100 ;
    /* told q: it scrubbed and went, as asked */
   int quit = s->state == SLOT_SCRUBBING && (s->stale || s->retire) && WIFEXITED(wstat) && !WEXITSTATUS(wstat) ;
-  close_helper_socket(s) ;
   if (quit) log_slot("helper-scrubbed", s) ;
   else log_helper_death(s, failed, wstat) ;
   s->killed = WIFSIGNALED(wstat) && WTERMSIG(wstat) == SIGKILL ;
   if (!failed && !quit) g.count.helpercrashes++ ;
   s->pid = 0 ;
   if (quit) slot_remake(s) ;
-  else helper_lost(s, failed) ;
+  else slot_helper_lost(s, failed) ;
 }
 
-void slot_reap (void)
+ /* s, with a reason word of len bytes (0: unknown): the helper cannot reserve for now */
+void slot_short (slot *s, char const *why, size_t len)
 {
-  for (;;)
-  {
-    int wstat ;
-    uint32_t i ;
-    pid_t pid = wait_nohang(&wstat) ;
-    if (pid <= 0) return ;
-    if (!avltreen_search(&g.helpers, &pid, &i)) continue ;
-    avltreen_delete(&g.helpers, &pid) ;
-    helper_died(slot_of_index(i), wstat) ;
-  }
+  memcpy(s->shortwhy, why, len) ;
+  s->shortwhy[len] = 0 ;
+  setshort(s, 1) ;
+  log_short_slot(s) ;
 }
 
-static void protocol_error (slot *s)
+ /* r: the resource is reserved, and fd (-1: none) is our copy of it */
+void slot_ready (slot *s, int fd)
 {
-  log_slot("helper-error", s) ;
-  slot_stop_helper(s) ;
-  helper_lost(s, 0) ;
-}
-
-static int reason_valid (char const *s, size_t len)
-{
-  if (!len || len > HOLDINGPEN_HELPER_REASON_MAX) return 0 ;
-  for (size_t i = 0 ; i < len ; i++) if (s[i] < 'a' || s[i] > 'z') return 0 ;
-  return 1 ;
-}
-
- /* l lease bytes: someone wrote into an ended lease's file; the helper freed it again */
-static int leak_report (slot *s, unixmessage const *m)
-{
-  uint64_t lease, bytes ;
-  if (m->len != HOLDINGPEN_HELPER_LEAK_LEN || m->nfds) return 0 ;
-  uint64_unpack_big(m->s + HOLDINGPEN_HELPER_LEAK_LEASE, &lease) ;
-  uint64_unpack_big(m->s + HOLDINGPEN_HELPER_LEAK_BYTES, &bytes) ;
-  s->pool->leaked += bytes ;
-  log_leak(s, lease, bytes) ;
-  return 1 ;
-}
-
-static int helper_message (slot *s, unixmessage const *m)
-{
-  char c = m->len == 1 ? m->s[0] : 0 ;
-  int preparing = s->state == SLOT_PREPARING || s->state == SLOT_SCRUBBING ;
-   /* s alone (reason unknown) or s and its reason word */
-  if (m->len && m->s[0] == HOLDINGPEN_HELPER_SHORT && preparing && !m->nfds
-   && (m->len == 1 || reason_valid(m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON)))
-  {
-    memcpy(s->shortwhy, m->s + HOLDINGPEN_HELPER_SHORT_REASON, m->len - HOLDINGPEN_HELPER_SHORT_REASON) ;
-    s->shortwhy[m->len - HOLDINGPEN_HELPER_SHORT_REASON] = 0 ;
-    setshort(s, 1) ;
-    log_short_slot(s) ;
-    return 1 ;
-  }
-  if (m->len && m->s[0] == HOLDINGPEN_HELPER_LEAK) return leak_report(s, m) ;
-  if (c == HOLDINGPEN_HELPER_READY && preparing && m->nfds == (hp_kind_isfd(s->pool->conf.kind) || g.keeppath ? 1U : 0U))
-  {
-     /* our copy of the ended lease's resource, which the helper has just emptied */
-    if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
-    fd_none(s) ;
-    s->fd = m->nfds ? m->fds[0] : -1 ;
-     /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
-    if (s->fd >= 0 && !hp_resource_mark(s->fd, 0))
-      strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
-    else keep_slot(s) ;
-    s->deaths = 0 ;
-    setshort(s, 0) ;
-    slot_settle(s) ;
-    slot_setstate(s, SLOT_READY) ;
-    log_slot("helper-ready", s) ;
-    if (s->stale || s->retire) slot_remake(s) ;
-    else claim_dispatch(s->pool) ;
-    return 1 ;
-  }
-  if (c == HOLDINGPEN_HELPER_FREED && !m->nfds && s->state == SLOT_GRANTING)
-  {
-    granting_lost(s) ;
-    return 1 ;
-  }
-  unixmessage_drop(m) ;
-  return (errno = EPROTO, 0) ;
-}
-
-void slot_read (slot *s)
-{
-  for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS && s->helper ; n++)
-  {
-    unixmessage m ;
-    int r = unixmessage_receive(&s->helper->in, &m) ;
-    if (!r) break ;
-    if (r < 0)
-    {
-       /* the helper is exiting, with or without unread bytes: SIGCHLD will say why */
-      if (errno == EPIPE || errno == ECONNRESET) close_helper_socket(s) ;
-      else protocol_error(s) ;
-      return ;
-    }
-    if (!helper_message(s, &m)) { protocol_error(s) ; return ; }
-  }
-  if (s->state != SLOT_PREPARING && s->state != SLOT_SCRUBBING && s->state != SLOT_GRANTING) hush(s) ;
-}
-
- /* A quiet helper spoke: hear it out, then it goes quiet again. */
-void slot_wake (slot *s)
-{
-  if (s->helperfd < 0 || s->state == SLOT_GONE) return ;
-  if (!talk(s)) { strerr_warnwu1sys("allocate a helper connection") ; return ; }
-  slot_read(s) ;
-}
-
-void slot_write (slot *s)
-{
-  if (!s->helper) return ;
-  if (!unixmessage_sender_flush(&s->helper->out) && !error_isagain(errno)) protocol_error(s) ;
+   /* our copy of the ended lease's resource, which the helper has just emptied */
+  if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
+  fd_none(s) ;
+  s->fd = fd ;
+   /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
+  if (s->fd >= 0 && !hp_resource_mark(s->fd, 0))
+    strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
+  else keep_slot(s) ;
+  s->deaths = 0 ;
+  setshort(s, 0) ;
+  slot_settle(s) ;
+  slot_setstate(s, SLOT_READY) ;
+  log_slot("helper-ready", s) ;
+  if (s->stale || s->retire) slot_remake(s) ;
+  else claim_dispatch(s->pool) ;
 }
 
  /* Slots are freed only here, at the end of a loop turn, so that nothing in the turn holds a dangling pointer. */
@@ -609,5 +393,5 @@ void slot_collect (void)
 void slot_init (void)
 {
   gensetdyn_init(&g.slots, sizeof(slot *), 16, 3, 8) ;
-  if (!hp_tree_init(&g.helpers, 16, &pid_dtok, &pid_cmp, 0)) strerr_diefu1sys(111, "allocate the helper tree") ;
+  helper_init() ;
 }

@@ -64,6 +64,7 @@ extern int hp_peer_trusted (int, uid_t, uid_t *) ;
 #define HP_LISTEN_ID "holdingpen/listen"
 extern int hp_listen_id (char *, size_t, char const *, size_t) ;
 extern int hp_pidfd_exited (int) ;
+extern int hp_pidfd_signal (int, int) ;
 extern int hp_pidfd_pid (int, pid_t *) ;
 extern int hp_pidfd_uids (int, uid_t *) ;  /* real, effective, saved, fs */
 
