@@ -207,7 +207,7 @@ extern pool *pool_find (char const *) ;
 extern pool *pool_orphan (char const *, unsigned int, uint64_t) ;
 extern slot *pool_extra_slot (pool *, uint32_t) ;
 extern int pools_configure (stralloc *) ;
-extern void pools_start (void) ;
+extern void pools_spawn_helpers (void) ;
 extern int pools_reload (stralloc *) ;
 extern void reload_request (client *, hp_request const *) ;
 extern void pool_collect (void) ;
@@ -419,7 +419,7 @@ extern void log_count (char const *, char const *, uint64_t) ;
 extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
-extern void log_short (pool const *, unsigned int) ;
+extern void log_short_pools (void) ;
 
 
  /* holdingpend.c: the one global, as tipidee has */

@@ -216,18 +216,6 @@ static void release_memory (void)
 #endif
 }
 
- /* Slots still short at the readiness deadline: one line per pool, saying how many and why. */
-static void log_short_pools (void)
-{
-  for (size_t i = 0 ; i < NPOOLS() ; i++)
-  {
-    pool *p = POOLS()[i] ;
-    unsigned int n = 0 ;
-    for (size_t j = 0 ; j < NSLOTS(p) ; j++) if (!SLOTS(p)[j]->settled) n++ ;
-    if (n) log_short(p, n) ;
-  }
-}
-
 static void notify_ready (void)
 {
   if (g.notif < 0) return ;
@@ -243,15 +231,14 @@ static void notify_ready (void)
   release_memory() ;
 }
 
-static void start_pools (void)
+static void configure_pools (void)
 {
   stralloc err = STRALLOC_ZERO ;
-  int r ;
-  if (g.rulestype == 2 && !cdb_init(&g.rulescdb, g.rules)) strerr_diefu2sys(111, "read the rules file ", g.rules) ;
-  r = pools_configure(&err) ;
+   /* the rules too: start-up and reload share one path */
+  int r = pools_configure(&err) ;
   if (r <= 0)
   {
-    if (!stralloc_0(&err)) strerr_diefu1sys(111, "read the pool directory") ;
+    if (!stralloc_0(&err)) strerr_diefu1sys(111, "read the rules and the pool directory") ;
     if (r < 0) strerr_dief1x(111, err.s) ;
     strerr_dief1x(100, err.s) ;
   }
@@ -359,11 +346,11 @@ int main (int argc, char const *const *argv, char const *const *envp)
   if (readytimeout) tain_in_ms(&g.readydeadline, readytimeout) ;
   else g.readydeadline = tain_infinite ;
   start_loop() ;
-  start_pools() ;
+  configure_pools() ;
   log_start(g.pooldir) ;
   keep_init() ;
   keep_restore() ;
-  pools_start() ;
+  pools_spawn_helpers() ;
 
   for (;;)
   {

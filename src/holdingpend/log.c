@@ -187,8 +187,7 @@ static char const *short_reason (pool const *p)
   return "preparing" ;
 }
 
-/* at the readiness deadline, a pool whose slots are not all there */
-void log_short (pool const *p, unsigned int n)
+static void log_short (pool const *p, unsigned int n)
 {
   if (!begin("ready-short")) return ;
   put_str("pool", p->conf.name) ;
@@ -196,6 +195,18 @@ void log_short (pool const *p, unsigned int n)
   put_u64("count", p->conf.count) ;
   put_str("reason", short_reason(p)) ;
   end() ;
+}
+
+ /* At the readiness deadline, slots still short: one line per pool, saying how many and why. */
+void log_short_pools (void)
+{
+  for (size_t i = 0 ; i < NPOOLS() ; i++)
+  {
+    pool *p = POOLS()[i] ;
+    unsigned int n = 0 ;
+    for (size_t j = 0 ; j < NSLOTS(p) ; j++) if (!SLOTS(p)[j]->settled) n++ ;
+    if (n) log_short(p, n) ;
+  }
 }
 
 void log_short_slot (slot const *s)

@@ -199,7 +199,7 @@ int pools_configure (stralloc *err)
 
 
  /* New slots get their helper: after the "start" line at start-up, so that the log reads in order. */
-void pools_start (void)
+void pools_spawn_helpers (void)
 {
   for (size_t i = 0 ; i < NPOOLS() ; i++)
   {
@@ -253,7 +253,7 @@ int pools_reload (stralloc *err)
     return r ;
   }
   g.count.reloads++ ;
-  pools_start() ;
+  pools_spawn_helpers() ;
   log_count("reload", "pools", NPOOLS()) ;
   for (size_t i = 0 ; i < NPOOLS() ; i++) claim_dispatch(POOLS()[i]) ;
   return 1 ;
