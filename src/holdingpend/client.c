@@ -120,9 +120,8 @@ void client_close (client *c)
   genset_delete(&g.clientset, c->index) ;
   memset(c, 0, sizeof(client)) ;
   c->state = CLIENT_FREE ;
-  g.nclients-- ;
   g.acceptblocked = 0 ;
-  if (g.nclients + g.reserve < g.maxconn) g.fullwarned = 0 ;
+  if (NCLIENTS() + g.reserve < g.maxconn) g.fullwarned = 0 ;
 }
 
  /*
@@ -286,7 +285,7 @@ void client_timeout (client *c)
 static int admit (client *c)
 {
   uidcount *u ;
-  if (!c->canadmin && g.nclients > g.maxconn - g.reserve)
+  if (!c->canadmin && NCLIENTS() > g.maxconn - g.reserve)
   {
     if (!g.fullwarned) log_client("client-error", c, 0, "full") ;
     g.fullwarned = 1 ;
@@ -326,7 +325,6 @@ static client *client_take (int fd)
   c->alink.prev = c->alink.next = c->plink.prev = c->plink.next = CLIENT_NONE ;
   c->pidfd = -1 ;
   c->state = CLIENT_REQUEST ;
-  g.nclients++ ;
   return c ;
 }
 
@@ -336,7 +334,6 @@ static void client_untake (client *c)
   genset_delete(&g.clientset, c->index) ;
   memset(c, 0, sizeof(client)) ;
   c->state = CLIENT_FREE ;
-  g.nclients-- ;
 }
 
 void client_new (int fd)
@@ -392,12 +389,12 @@ client *client_restore (int fd, uid_t uid)
  /*
    A few connections a turn, then the loop serves the others: a flood of
    connections that are refused at once (over a uid's count, past the
-   admin reserve) never raises nclients, and would otherwise keep this
+   admin reserve) never raises NCLIENTS(), and would otherwise keep this
    loop going for as long as it lasts.
 */
 void client_accept (void)
 {
-  for (unsigned int n = 0 ; n < ACCEPT_MAX && g.nclients < g.maxconn ; n++)
+  for (unsigned int n = 0 ; n < ACCEPT_MAX && NCLIENTS() < g.maxconn ; n++)
   {
     int fd = ipc_accept_nbcoe(0, 0, 0, 0) ;
     if (fd < 0)

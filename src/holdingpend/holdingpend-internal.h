@@ -249,7 +249,7 @@ struct client_s
   gid_t gid ;
   pid_t pid ;
   int pidfd ;
-  int fd ;                   /* the connection, also out.fd while the sender lives */
+  int fd ;                   /* the connection: a quiet lease has no sender, whose free forgets its fd */
   uint32_t index ;
   unsigned int state ;
   unsigned int killstep ;    /* the next signal of the careful kill, 0 to 3; 4: all sent */
@@ -268,6 +268,7 @@ struct client_s
 
 #define CLIENT(i) (g.clients + (i))
 #define client_fd(c) ((c)->fd)
+#define NCLIENTS() genset_n(&g.clientset)
 
 extern void client_init (void) ;
 extern void client_accept (void) ;
@@ -474,7 +475,6 @@ struct global_s
   uint64_t nextlease ;
   uint64_t nextseq ;
   unsigned int maxconn ;
-  unsigned int nclients ;
   unsigned int unsettled ;   /* slots not yet ready or failed for good */
   tain readydeadline ;       /* -r: readiness is written by then, slots short or not */
   tain lameduck ;            /* after SIGTERM: answers already queued may leave until then */

@@ -68,7 +68,7 @@ static void prepare (tain *deadline)
   genalloc_setlen(iopause_fd, &g.x, 0) ;
   genalloc_setlen(uint32_t, &g.xwho, 0) ;
   x_add(g.spfd, IOPAUSE_READ, 0) ;
-  x_add(0, !g.exiting && !g.acceptblocked && g.nclients < g.maxconn ? IOPAUSE_READ : 0, 0) ;
+  x_add(0, !g.exiting && !g.acceptblocked && NCLIENTS() < g.maxconn ? IOPAUSE_READ : 0, 0) ;
   x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
   x_add(keep_fd(), keep_events(), TIMER_KEEP) ;
   for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)

@@ -191,7 +191,7 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
      broker that answers nobody. A lease not taken back is dropped, its
      slot reserved anew; its holder keeps what it has.
    */
-  if (g.nclients + (g.reserve ? g.reserve : 1) >= g.maxconn)
+  if (NCLIENTS() + (g.reserve ? g.reserve : 1) >= g.maxconn)
   {
     if (!g.fullwarned) strerr_warnw2x("too many leases to take back for -c, some are dropped, the last connections kept free; lease ", e->id + strlen(KEEPID_LEASE)) ;
     g.fullwarned = 1 ;
