@@ -107,6 +107,7 @@ static void conn_uncount (uid_t uid)
 void client_close (client *c)
 {
   unpool(c) ;
+  lease_unnumber(c) ;
   if (c->active) clist_remove(&g.active, c->index, offsetof(client, alink)) ;
   if (c->watched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
   if (c->pidwatched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, c->pidfd, 0) ;

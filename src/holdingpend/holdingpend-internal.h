@@ -261,6 +261,7 @@ struct client_s
   unsigned int kept : 1 ;      /* the lease's record is in the fd holder, or on its way */
   unsigned int pidkept : 1 ;   /* its holder's pidfd too */
   unsigned int restoring : 1 ; /* restore.c: taken back, not yet holding */
+  unsigned int numbered : 1 ;  /* its lease is in g.leases */
   unsigned int nowait : 1 ;    /* a claim with -n, waiting only for a slot as good as ready */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
@@ -305,6 +306,10 @@ extern uint64_t secs_until (tain const *) ;
 
  /* lease.c */
 
+extern void lease_init (void) ;
+extern client *lease_find (uint64_t) ;
+extern int lease_number (client *, uint64_t) ;
+extern void lease_unnumber (client *) ;
 extern void lease_grant (client *, slot *) ;
 extern void lease_answer (client *, slot *) ;
 extern void lease_end (client *, char const *) ;
@@ -460,6 +465,7 @@ struct global_s
   clist active ;             /* clients whose fd is polled */
   avltreen timers ;          /* sized for every timer there can be (timer_room) */
   avltreen helpers ;         /* slot index by helper pid, sized for every slot */
+  avltreen leases ;          /* client index by lease id, sized for every client */
   genalloc connperuid ;      /* uidcount: connections per uid */
   char const *keeppath ;     /* -f: the fd holder that keeps leases and resources across restarts */
   unsigned int keepsecs ;    /* -F: how long they are kept without a holdingpend */

@@ -259,6 +259,7 @@ static void start_loop (void)
   g.clientfree = alloc(g.maxconn * sizeof(uint32_t)) ;
   if (!g.clients || !g.clientfree) strerr_diefu1sys(111, "allocate the client table") ;
   client_init() ;
+  lease_init() ;
   timer_init() ;
   slot_init() ;
   g.epfd = epoll_create1(EPOLL_CLOEXEC) ;

@@ -15,6 +15,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/tai.h>
+#include <skalibs/avltreen.h>
 
 #include "holdingpend-internal.h"
 
@@ -84,11 +85,56 @@ void lease_answer (client *c, slot *s)
   client_settle(c) ;
 }
 
+ /* Leases are found by id through a tree of every client that has one: revoke and restore never walk the clients. */
+
+static void *lease_dtok (uint32_t d, void *aux)
+{
+  (void)aux ;
+  return &CLIENT(d)->lease ;
+}
+
+static int lease_cmp (void const *a, void const *b, void *aux)
+{
+  uint64_t la = *(uint64_t const *)a ;
+  uint64_t lb = *(uint64_t const *)b ;
+  (void)aux ;
+  return la < lb ? -1 : la > lb ;
+}
+
+ /* Sized for every client: numbering a lease never allocates. */
+void lease_init (void)
+{
+  if (!hp_tree_init(&g.leases, g.maxconn, &lease_dtok, &lease_cmp, 0)) strerr_diefu1sys(111, "allocate the lease tree") ;
+}
+
+client *lease_find (uint64_t id)
+{
+  uint32_t i ;
+  return avltreen_search(&g.leases, &id, &i) ? CLIENT(i) : 0 ;
+}
+
+ /* 0 if another client has this lease already (a forged or doubled record at a restart). */
+int lease_number (client *c, uint64_t id)
+{
+  if (lease_find(id)) return 0 ;
+  c->lease = id ;
+  if (!avltreen_insert(&g.leases, c->index)) strerr_dief1x(111, "the lease tree is full") ;
+  c->numbered = 1 ;
+  return 1 ;
+}
+
+void lease_unnumber (client *c)
+{
+  if (!c->numbered) return ;
+  avltreen_delete(&g.leases, &c->lease) ;
+  c->numbered = 0 ;
+}
+
 void lease_grant (client *c, slot *s)
 {
   c->slot = s ;
   s->holder = c ;
-  c->lease = ++g.nextlease ;
+  lease_number(c, ++g.nextlease) ;
   s->lease = c->lease ;
   clist_append(&s->pool->holders, c->index, offsetof(client, plink)) ;
   timer_cancel(&c->deadline) ;
@@ -213,16 +259,14 @@ void lease_timer (client *c)
 
 void lease_revoke (client *c, hp_request const *req)
 {
-  client *target = 0 ;
+  client *target ;
   if (!c->canadmin)
   {
     claim_deny(c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
   }
-  for (size_t i = 0 ; i < NPOOLS() && !target ; i++)
-    for (uint32_t j = POOLS()[i]->holders.head ; j != CLIENT_NONE ; j = CLIENT(j)->plink.next)
-      if (CLIENT(j)->state == CLIENT_HOLDING && CLIENT(j)->lease == req->lease) { target = CLIENT(j) ; break ; }
-  if (!target)
+  target = lease_find(req->lease) ;
+  if (!target || target->state != CLIENT_HOLDING)
   {
     client_refuse(c, HOLDINGPEN_NOENT, 0, 0) ;
     return ;

@@ -149,9 +149,8 @@ static slot *lease_slot (dump const *d, pool *p, char const *name, uint64_t id)
 
 static client *restored (uint64_t lease)
 {
-  for (uint32_t i = 0 ; i < g.maxconn ; i++)
-    if (CLIENT(i)->state == CLIENT_REQUEST && CLIENT(i)->restoring && CLIENT(i)->lease == lease) return CLIENT(i) ;
-  return 0 ;
+  client *c = lease_find(lease) ;
+  return c && c->state == CLIENT_REQUEST && c->restoring ? c : 0 ;
 }
 
  /*
@@ -200,7 +199,8 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
    /* a record of 0.2 goes, its connection stays: the next pass stores it under today's name */
   c = client_restore(nv == 7 ? fcntl(e->fd, F_DUPFD_CLOEXEC, 0) : e->fd, (uid_t)v[1]) ;
   if (!c) return 0 ;
-  c->lease = lease ;
+   /* restored() said no client has it */
+  lease_number(c, lease) ;
   c->uid = (uid_t)v[1] ;
   c->gid = (gid_t)v[2] ;
   c->pid = (pid_t)v[3] ;
