@@ -106,7 +106,8 @@ void claim_record (pool *p, uid_t uid)
  /* The oldest ready slot that may go now (keep.c): one still kept as ready may have to wait for the fd holder. */
 static slot *grantable (pool *p)
 {
-  for (slot *s = p->ready ; s ; s = s->next) if (keep_grantable(s)) return s ;
+  for (uint32_t i = p->ready.head ; i != ILIST_NONE ; i = slot_of_index(i)->rlink.next)
+    if (keep_grantable(slot_of_index(i))) return slot_of_index(i) ;
   return 0 ;
 }
 
@@ -118,7 +119,7 @@ static slot *grantable (pool *p)
 */
 static int coming (pool const *p)
 {
-  if (p->ready) return 1 ;
+  if (p->ready.n) return 1 ;
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
     if ((SLOTS(p)[i]->state == SLOT_PREPARING || SLOTS(p)[i]->state == SLOT_DOWN) && SLOTS(p)[i]->kept == SLOTKEPT_READY) return 1 ;
   return 0 ;
@@ -127,7 +128,7 @@ static int coming (pool const *p)
  /* The oldest waiter gets the oldest ready slot. */
 void claim_dispatch (pool *p)
 {
-  while (p->ready && p->waiters.head != CLIENT_NONE)
+  while (p->ready.n && p->waiters.head != ILIST_NONE)
   {
     client *c = CLIENT(p->waiters.head) ;
     slot *s = grantable(p) ;
@@ -139,7 +140,7 @@ void claim_dispatch (pool *p)
     if (wait) refuse_toosoon(c, p->conf.name, wait) ;
     else
     {
-      clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
+      ilist_remove(&p->waiters, c->index, &client_plink) ;
       lease_grant(c, s) ;
     }
   }
@@ -151,7 +152,7 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
   pool_join(p, c) ;
   c->state = CLIENT_WAITING ;
   c->seq = ++g.nextseq ;
-  clist_append(&p->waiters, c->index, offsetof(client, plink)) ;
+  ilist_append(&p->waiters, c->index, &client_plink) ;
   if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
   else
   {

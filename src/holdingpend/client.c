@@ -29,12 +29,22 @@
    leases cost neither poll time nor buffers.
 */
 
+ilink *client_alink (uint32_t i)
+{
+  return &CLIENT(i)->alink ;
+}
+
+ilink *client_plink (uint32_t i)
+{
+  return &CLIENT(i)->plink ;
+}
+
 static void unpool (client *c)
 {
   pool *p = c->pool ;
   if (!p) return ;
-  if (c->state == CLIENT_WAITING) clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
-  else if (c->state == CLIENT_GRANTING || c->state == CLIENT_HOLDING) clist_remove(&p->holders, c->index, offsetof(client, plink)) ;
+  if (c->state == CLIENT_WAITING) ilist_remove(&p->waiters, c->index, &client_plink) ;
+  else if (c->state == CLIENT_GRANTING || c->state == CLIENT_HOLDING) ilist_remove(&p->holders, c->index, &client_plink) ;
   pool_leave(c) ;
 }
 
@@ -47,7 +57,7 @@ static void activate (client *c)
   }
   if (!c->active)
   {
-    clist_append(&g.active, c->index, offsetof(client, alink)) ;
+    ilist_append(&g.active, c->index, &client_alink) ;
     c->active = 1 ;
   }
 }
@@ -57,7 +67,7 @@ static void quiet (client *c)
   struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data = { .u32 = c->index } } ;
   if (c->active)
   {
-    clist_remove(&g.active, c->index, offsetof(client, alink)) ;
+    ilist_remove(&g.active, c->index, &client_alink) ;
     c->active = 0 ;
   }
   if (c->in) { alloc_free(c->in) ; c->in = 0 ; }
@@ -108,7 +118,7 @@ void client_close (client *c)
 {
   unpool(c) ;
   lease_unnumber(c) ;
-  if (c->active) clist_remove(&g.active, c->index, offsetof(client, alink)) ;
+  if (c->active) ilist_remove(&g.active, c->index, &client_alink) ;
   if (c->watched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
   if (c->pidwatched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, c->pidfd, 0) ;
   if (c->counted) conn_uncount(c->uid) ;
@@ -323,7 +333,7 @@ static client *client_take (int fd)
   c->fd = fd ;
   c->index = i ;
   c->deadline.id = i ;
-  c->alink.prev = c->alink.next = c->plink.prev = c->plink.next = CLIENT_NONE ;
+  c->alink = c->plink = (ilink)ILINK_ZERO ;
   c->pidfd = -1 ;
   c->state = CLIENT_REQUEST ;
   return c ;
@@ -416,5 +426,5 @@ void client_accept (void)
 void client_init (void)
 {
   genset_init(&g.clientset, g.clients, g.clientfree, sizeof(client), g.maxconn) ;
-  g.active = (clist)CLIST_ZERO ;
+  g.active = (ilist)ILIST_ZERO ;
 }

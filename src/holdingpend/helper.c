@@ -69,18 +69,13 @@ static int talk (slot *s)
   s->helper = alloc(sizeof(unixconnection)) ;
   if (!s->helper) return 0 ;
   unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
-  s->tprev = 0 ;
-  s->tnext = g.talking ;
-  if (g.talking) g.talking->tprev = s ;
-  g.talking = s ;
+  ilist_append(&g.talking, s->index, &slot_tlink) ;
   return 1 ;
 }
 
 static void untalk (slot *s)
 {
-  if (s->tprev) s->tprev->tnext = s->tnext ; else g.talking = s->tnext ;
-  if (s->tnext) s->tnext->tprev = s->tprev ;
-  s->tprev = s->tnext = 0 ;
+  ilist_remove(&g.talking, s->index, &slot_tlink) ;
   unixconnection_free(s->helper) ;
   alloc_free(s->helper) ;
   s->helper = 0 ;

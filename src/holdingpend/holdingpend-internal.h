@@ -38,7 +38,7 @@
      keepid.c       the names of what is kept
      restore.c      taking back at start what a previous holdingpend kept
      timer.c        every deadline, in one tree of fixed size
-     clist.c        lists of clients, through links inside them
+     ilist.c        lists of clients or slots, by index, through links inside them
      uidcount.c     counts per uid: a pool's claims, the connections
      log.c          the transaction log, a function per event
 */
@@ -47,8 +47,8 @@ typedef struct pool_s pool, *pool_ref ;
 typedef struct slot_s slot, *slot_ref ;
 typedef struct client_s client, *client_ref ;
 typedef struct timer_s timer, *timer_ref ;
-typedef struct clink_s clink, *clink_ref ;
-typedef struct clist_s clist, *clist_ref ;
+typedef struct ilink_s ilink, *ilink_ref ;
+typedef struct ilist_s ilist, *ilist_ref ;
 
 
  /* timer.c: every deadline of every client and slot is in one tree, soonest first */
@@ -71,14 +71,16 @@ extern int timer_next (tain *) ;
 extern int timer_due (uint32_t *) ;
 
 
- /* Lists of clients, through links inside them: O(1) to join and leave. */
+ /* ilist.c: lists of clients or slots, by index, through links inside them: O(1) to join and leave */
 
-#define CLIENT_NONE UINT32_MAX
-struct clink_s { uint32_t prev ; uint32_t next ; } ;
-struct clist_s { uint32_t head ; uint32_t tail ; uint32_t n ; } ;
-#define CLIST_ZERO { .head = CLIENT_NONE, .tail = CLIENT_NONE, .n = 0 }
-extern void clist_append (clist *, uint32_t, size_t) ;
-extern void clist_remove (clist *, uint32_t, size_t) ;
+#define ILIST_NONE UINT32_MAX
+struct ilink_s { uint32_t prev ; uint32_t next ; } ;
+struct ilist_s { uint32_t head ; uint32_t tail ; uint32_t n ; } ;
+#define ILIST_ZERO { .head = ILIST_NONE, .tail = ILIST_NONE, .n = 0 }
+#define ILINK_ZERO { .prev = ILIST_NONE, .next = ILIST_NONE }
+typedef ilink *ilink_func (uint32_t) ;
+extern void ilist_append (ilist *, uint32_t, ilink_func *) ;
+extern void ilist_remove (ilist *, uint32_t, ilink_func *) ;
 
 
  /* slot.c */
@@ -101,10 +103,8 @@ struct slot_s
   int helperfd ;            /* the control socket; -1 without a helper */
   pool *pool ;
   client *holder ;
-  slot *prev ;              /* in its pool's ready list, or the graveyard */
-  slot *next ;
-  slot *tprev ;             /* in g.talking while it has a helper connection */
-  slot *tnext ;
+  ilink rlink ;             /* in its pool's ready list, or the graveyard */
+  ilink tlink ;             /* in g.talking while it has a helper connection */
   timer respawn ;
   pid_t pid ;
   int fd ;
@@ -139,6 +139,8 @@ extern void slot_drop_fd (slot *) ;
 extern void slot_setstate (slot *, unsigned int) ;
 extern void slot_settle (slot *) ;
 extern slot *slot_of_index (uint32_t) ;
+extern ilink *slot_rlink (uint32_t) ;
+extern ilink *slot_tlink (uint32_t) ;
 extern void slot_ready (slot *, int) ;
 extern void slot_short (slot *, char const *, size_t) ;
 extern void slot_freed (slot *) ;
@@ -181,10 +183,9 @@ struct pool_s
 {
   hp_poolconf conf ;
   genalloc slots ;    /* slot *, in slot order */
-  slot *ready ;       /* the ready slots, oldest first, a list through slot->next */
-  slot *readytail ;
-  clist waiters ;     /* FIFO, through client->plink */
-  clist holders ;     /* leases, through client->plink */
+  ilist ready ;       /* the ready slots, oldest first, through slot->rlink */
+  ilist waiters ;     /* FIFO, through client->plink */
+  ilist holders ;     /* leases, through client->plink */
   genalloc peruid ;   /* uidcount: waiting, granting and held claims per uid */
   genalloc recent ;   /* lastclaim */
   uint32_t nextslotid ;
@@ -235,8 +236,8 @@ struct client_s
   char *claimre ;            /* the rules' HOLDINGPEN_CLAIM_REGEX, compiled when a claim comes */
   pool *pool ;               /* waiting, granting or holding in it */
   slot *slot ;
-  clink alink ;              /* in g.active: its fd is polled */
-  clink plink ;              /* in its pool's waiters or holders */
+  ilink alink ;              /* in g.active: its fd is polled */
+  ilink plink ;              /* in its pool's waiters or holders */
   timer deadline ;           /* request, wait or closing deadline; a lease's expiry or next kill */
   tain since ;
   tain expire ;
@@ -268,6 +269,8 @@ struct client_s
 } ;
 
 #define CLIENT(i) (g.clients + (i))
+extern ilink *client_alink (uint32_t) ;
+extern ilink *client_plink (uint32_t) ;
 #define client_fd(c) ((c)->fd)
 #define NCLIENTS() genset_n(&g.clientset)
 
@@ -457,12 +460,12 @@ struct global_s
   cdb rulescdb ;
   genalloc pools ;           /* pool *, in configuration order */
   gensetdyn slots ;          /* slot *, by slot->index */
-  slot *graveyard ;          /* slots to free at the end of the loop turn */
-  slot *talking ;            /* slots whose helper socket is polled */
+  ilist graveyard ;          /* slots to free at the end of the loop turn, through slot->rlink */
+  ilist talking ;            /* slots whose helper socket is polled, through slot->tlink */
   client *clients ;          /* maxconn of them, calloc'd: untouched pages cost nothing */
   genset clientset ;
   uint32_t *clientfree ;
-  clist active ;             /* clients whose fd is polled */
+  ilist active ;             /* clients whose fd is polled, through client->alink */
   avltreen timers ;          /* sized for every timer there can be (timer_room) */
   avltreen helpers ;         /* slot index by helper pid, sized for every slot */
   avltreen leases ;          /* client index by lease id, sized for every client */
@@ -498,7 +501,7 @@ struct global_s
 #define GLOBAL_ZERO \
 { \
   .helper = 0, .pooldir = 0, .rules = 0, .rulestype = 0, .rulescdb = CDB_ZERO, \
-  .pools = GENALLOC_ZERO, .graveyard = 0, .talking = 0, .clients = 0, \
+  .pools = GENALLOC_ZERO, .graveyard = ILIST_ZERO, .talking = ILIST_ZERO, .clients = 0, \
   .connperuid = GENALLOC_ZERO, .keeppath = 0, .keeper = KEEPER_ZERO, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
   .notif = -1, .spfd = -1, .epfd = -1 \
 }

@@ -71,7 +71,7 @@ static void prepare (tain *deadline)
   x_add(0, !g.exiting && !g.acceptblocked && NCLIENTS() < g.maxconn ? IOPAUSE_READ : 0, 0) ;
   x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
   x_add(keep_fd(), keep_events(), TIMER_KEEP) ;
-  for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
+  for (uint32_t i = g.active.head ; i != ILIST_NONE ; i = CLIENT(i)->alink.next)
   {
     client *c = CLIENT(i) ;
     short events = client_events(c) ;
@@ -79,8 +79,11 @@ static void prepare (tain *deadline)
     if (events) x_add(client_fd(c), events, i) ;
   }
   if (!g.exiting)
-    for (slot *s = g.talking ; s ; s = s->tnext)
+    for (uint32_t i = g.talking.head ; i != ILIST_NONE ; i = slot_of_index(i)->tlink.next)
+    {
+      slot *s = slot_of_index(i) ;
       x_add(s->helperfd, IOPAUSE_READ | (unixmessage_sender_isempty(&s->helper->out) ? 0 : IOPAUSE_WRITE), TIMER_SLOT | s->index) ;
+    }
   if (g.exiting) *deadline = g.lameduck ;
   else if (!timer_next(deadline)) *deadline = tain_infinite ;
   if (g.notif >= 0 && tain_less(&g.readydeadline, deadline)) *deadline = g.readydeadline ;
@@ -175,7 +178,7 @@ static void exit_start (unsigned int lameducktimeout)
 static int exit_done (void)
 {
   if (!tain_future(&g.lameduck)) return 1 ;
-  for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
+  for (uint32_t i = g.active.head ; i != ILIST_NONE ; i = CLIENT(i)->alink.next)
     if (!unixmessage_sender_isempty(&CLIENT(i)->out)) return 0 ;
   return 1 ;
 }

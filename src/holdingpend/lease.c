@@ -136,7 +136,7 @@ void lease_grant (client *c, slot *s)
   s->holder = c ;
   lease_number(c, ++g.nextlease) ;
   s->lease = c->lease ;
-  clist_append(&s->pool->holders, c->index, offsetof(client, plink)) ;
+  ilist_append(&s->pool->holders, c->index, &client_plink) ;
   timer_cancel(&c->deadline) ;
   if (hp_kind_isfd(s->pool->conf.kind))
   {
@@ -308,7 +308,7 @@ void lease_restore (client *c)
   pool *p = s->pool ;
   s->lease = c->lease ;
   pool_join(p, c) ;
-  clist_append(&p->holders, c->index, offsetof(client, plink)) ;
+  ilist_append(&p->holders, c->index, &client_plink) ;
   slot_setstate(s, SLOT_HELD) ;
   slot_settle(s) ;
   c->state = CLIENT_HOLDING ;

@@ -34,8 +34,9 @@ static pool *pool_new (hp_poolconf const *conf)
   p->slots = genalloc_zero ;
   p->peruid = genalloc_zero ;
   p->recent = genalloc_zero ;
-  p->waiters = (clist)CLIST_ZERO ;
-  p->holders = (clist)CLIST_ZERO ;
+  p->ready = (ilist)ILIST_ZERO ;
+  p->waiters = (ilist)ILIST_ZERO ;
+  p->holders = (ilist)ILIST_ZERO ;
   if (!genalloc_append(pool *, &g.pools, &p)) strerr_diefu1sys(111, "allocate a pool") ;
   for (uint32_t i = 0 ; i < conf->count ; i++)
     if (!slot_new(p)) strerr_diefu1sys(111, "allocate a slot") ;
@@ -133,7 +134,7 @@ static void pool_update (pool *p, hp_poolconf const *conf)
 static void pool_retire (pool *p)
 {
   p->removed = 1 ;
-  while (p->waiters.head != CLIENT_NONE)
+  while (p->waiters.head != ILIST_NONE)
     claim_deny(CLIENT(p->waiters.head), p->conf.name, "removed", HOLDINGPEN_NOENT, 0, 0) ;
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
   {

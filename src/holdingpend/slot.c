@@ -47,25 +47,28 @@ void slot_settle (slot *s)
   g.unsettled-- ;
 }
 
+ilink *slot_rlink (uint32_t i)
+{
+  return &slot_of_index(i)->rlink ;
+}
+
+ilink *slot_tlink (uint32_t i)
+{
+  return &slot_of_index(i)->tlink ;
+}
+
 static void ready_remove (slot *s)
 {
-  pool *p = s->pool ;
   if (!s->inlist) return ;
-  if (s->prev) s->prev->next = s->next ; else p->ready = s->next ;
-  if (s->next) s->next->prev = s->prev ; else p->readytail = s->prev ;
-  s->prev = s->next = 0 ;
+  ilist_remove(&s->pool->ready, s->index, &slot_rlink) ;
   s->inlist = 0 ;
 }
 
  /* The oldest ready slot is granted first: appended at the tail. */
 static void ready_append (slot *s)
 {
-  pool *p = s->pool ;
   if (s->inlist) return ;
-  s->next = 0 ;
-  s->prev = p->readytail ;
-  if (p->readytail) p->readytail->next = s ; else p->ready = s ;
-  p->readytail = s ;
+  ilist_append(&s->pool->ready, s->index, &slot_rlink) ;
   s->inlist = 1 ;
 }
 
@@ -105,6 +108,7 @@ slot *slot_new (pool *p)
     gensetdyn_delete(&g.slots, i) ;
     goto err ;
   }
+  s->rlink = s->tlink = (ilink)ILINK_ZERO ;
   s->helperfd = -1 ;
   s->adopt = -1 ;
   s->pool = p ;
@@ -233,8 +237,7 @@ void slot_remove (slot *s)
   slot_setstate(s, SLOT_GONE) ;
   setshort(s, 0) ;
   slot_settle(s) ;
-  s->next = g.graveyard ;
-  g.graveyard = s ;
+  ilist_append(&g.graveyard, s->index, &slot_rlink) ;
 }
 
  /*
@@ -375,12 +378,12 @@ void slot_ready (slot *s, int fd)
  /* Slots are freed only here, at the end of a loop turn, so that nothing in the turn holds a dangling pointer. */
 void slot_collect (void)
 {
-  while (g.graveyard)
+  while (g.graveyard.head != ILIST_NONE)
   {
-    slot *s = g.graveyard ;
+    slot *s = slot_of_index(g.graveyard.head) ;
     pool *p = s->pool ;
     size_t n = NSLOTS(p), j = 0 ;
-    g.graveyard = s->next ;
+    ilist_remove(&g.graveyard, s->index, &slot_rlink) ;
     for (size_t i = 0 ; i < n ; i++) if (SLOTS(p)[i] != s) SLOTS(p)[j++] = SLOTS(p)[i] ;
     genalloc_setlen(slot *, &p->slots, j) ;
     p->nslots[SLOT_GONE]-- ;

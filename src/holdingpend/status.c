@@ -81,9 +81,9 @@ static int status_waiter (stralloc *sa, client const *c)
 
 static int status_clients (stralloc *sa, pool const *p)
 {
-  for (uint32_t i = p->holders.head ; i != CLIENT_NONE ; i = CLIENT(i)->plink.next)
+  for (uint32_t i = p->holders.head ; i != ILIST_NONE ; i = CLIENT(i)->plink.next)
     if (!status_lease(sa, CLIENT(i))) return 0 ;
-  for (uint32_t i = p->waiters.head ; i != CLIENT_NONE ; i = CLIENT(i)->plink.next)
+  for (uint32_t i = p->waiters.head ; i != ILIST_NONE ; i = CLIENT(i)->plink.next)
     if (!status_waiter(sa, CLIENT(i))) return 0 ;
   return 1 ;
 }
