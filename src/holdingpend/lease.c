@@ -191,7 +191,7 @@ void lease_revoke (client *c, hp_request const *req)
   client *target = 0 ;
   if (!c->canadmin)
   {
-    claim_deny(c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
+    claim_deny(c, 0, REFUSAL_ADMIN, 0, 0) ;
     return ;
   }
   for (size_t i = 0 ; i < NPOOLS() && !target ; i++)

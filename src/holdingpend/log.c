@@ -74,6 +74,12 @@ void log_wait (client const *c)
   end() ;
 }
 
+ /* deny, timeout: a refusal (refusal.c), of a pool or not */
+void log_refusal (client const *c, char const *poolname, unsigned int why)
+{
+  log_client(refusals[why].event, c, poolname, refusals[why].reason) ;
+}
+
  /* grant, release, end, expire, revoke: a lease */
 void log_lease (char const *event, client const *c)
 {
