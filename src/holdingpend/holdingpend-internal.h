@@ -334,9 +334,18 @@ extern uint64_t secs_until (tain const *) ;
 
  /* lease.c */
 
+enum lease_event_e
+{
+  LEASE_GRANT,
+  LEASE_RELEASE,    /* its holder closed it */
+  LEASE_END,        /* the broker ended it, after the careful kill */
+  LEASE_EXPIRE,     /* the careful kill starts: the pool's expire */
+  LEASE_REVOKE      /* the careful kill starts: an administrator's revoke */
+} ;
+
 extern void lease_grant (client *, slot *) ;
 extern void lease_answer (client *, slot *) ;
-extern void lease_end (client *, char const *) ;
+extern void lease_end (client *, unsigned int) ;
 extern void lease_revoke (client *, hp_request const *) ;
 extern void lease_timer (client *) ;
 extern void lease_holder_gone (client *) ;
@@ -444,7 +453,7 @@ extern void log_short_slot (slot const *) ;
 extern void log_leak (slot const *, uint64_t, uint64_t) ;
 extern void log_helper_death (slot const *, int, int) ;
 extern void log_refusal (client const *, char const *, unsigned int) ;
-extern void log_lease (char const *, client const *) ;
+extern void log_lease (unsigned int, client const *) ;
 extern void log_kill (client const *, int, int, int) ;
 extern void log_kill_refused (client const *, int, uid_t const *) ;
 extern void log_wait (client const *) ;
