@@ -23,8 +23,9 @@ like "$(printf '%s\n' "$out" | tail -n 1)" '^1\.\.[1-9][0-9]*$' "it prints a pla
 # A scratch copy of what doc-check.sh reads.
 fresh() {
   rm -rf "$T/tree"
-  mkdir -p "$T/tree/package" "$T/tree/src/holdingpen" "$T/tree/src/holdingpend"
+  mkdir -p "$T/tree/package" "$T/tree/src/holdingpen" "$T/tree/src/holdingpend" "$T/tree/src/include/holdingpen"
   cp "$SRC/package/targets.mak" "$T/tree/package/"
+  cp "$SRC/src/include/holdingpen/protocol.h" "$T/tree/src/include/holdingpen/"
   cp "$SRC"/src/holdingpen/*.c "$T/tree/src/holdingpen/"
   cp "$SRC"/src/holdingpend/*.c "$T/tree/src/holdingpend/"
   cp -R "$SRC/doc" "$T/tree/doc"
@@ -74,5 +75,16 @@ mutant "a link to an anchor that does not exist" '^not ok [0-9]+ - holdingpen-da
 fresh
 echo '<html><body><p>nobody links here</p></body></html>' > "$T/tree/doc/orphan.html"
 mutant "a page that the index does not link to" '^not ok [0-9]+ - doc/index\.html links to orphan\.html$'
+
+fresh
+sed 's/^\(  \[REFUSAL_BUSY\] = .*\)$/\1\n  [REFUSAL_QUOTA] = { .event = "deny", .reason = "quota", .answer = HOLDINGPEN_LIMIT, .counter = REFUSED_LIMIT },/' < "$SRC/src/holdingpend/refusal.c" > "$T/tree/src/holdingpend/refusal.c"
+ok "(the mutant has the new refusal)" grep -q '^  \[REFUSAL_QUOTA\] = ' "$T/tree/src/holdingpend/refusal.c"
+mutant "a new refusal, not in the log's documentation" '^not ok [0-9]+ - doc/holdingpend\.html logs event=deny reason=quota '
+
+fresh
+sed 's/^\(#define HOLDINGPEN_COUNTERS_REFUSED .*\)$/\1, "quota"/' < "$SRC/src/include/holdingpen/protocol.h" > "$T/tree/src/include/holdingpen/protocol.h"
+ok "(the mutant has the new counter)" grep -q '^#define HOLDINGPEN_COUNTERS_REFUSED .*, "quota"$' "$T/tree/src/include/holdingpen/protocol.h"
+mutant "a new refusal counter, not in the counters= record's documentation" '^not ok [0-9]+ - doc/protocol\.html: the counters= record has quota '
+mutant "a new refusal counter, not among the reasons of -m" '^not ok [0-9]+ - doc/holdingpen-status\.html: holdingpen_claims_refused_total has the reason quota '
 
 done_testing

@@ -12,7 +12,14 @@
 #     pages write an option: <tt>-X followed by &nbsp;, a space or </tt>;
 #   - every relative link of every page in doc/ points to a page that
 #     exists, and to an anchor that exists in it when it names one;
-#   - every page of doc/ is linked from doc/index.html.
+#   - every page of doc/ is linked from doc/index.html;
+#   - every refusal of holdingpend's table (src/holdingpend/refusal.c) is
+#     in the log table of doc/holdingpend.html: its event has a row, and
+#     its reason is among the words of that row;
+#   - every refusal counter of the protocol (HOLDINGPEN_COUNTERS_REFUSED,
+#     src/include/holdingpen/protocol.h) is a key of the counters= record
+#     in doc/protocol.html, and a reason of holdingpen_claims_refused_total
+#     in doc/holdingpen-status.html.
 # srcdir: the source tree (default: the parent of this script's directory).
 # Needs nothing built. Exits 1 if a check fails, 0 otherwise.
 
@@ -117,6 +124,44 @@ for page in "$doc"/*.html ; do
   name=${page##*/}
   test "$name" = index.html && continue
   check "doc/index.html links to $name" sh -c 'printf "%s\n" "$1" | sed "s/#.*//" | grep -qx "$2"' sh "$index_links" "$name"
+done
+
+# row PAGE FIRSTCELL: the row of a table of PAGE whose first cell starts
+# with FIRSTCELL, on one line; empty if there is none.
+row() {
+  tr '\n' ' ' < "$1" 2> /dev/null | awk -v f="<td>$2" '
+    { n = split($0, r, "<tr>") ; for (i = 2; i <= n; i++) if (index(r[i], f) == 1) { print r[i] ; exit } }'
+}
+
+# has_word TEXT WORD: TEXT has <tt>WORD</tt>.
+has_word() {
+  printf '%s\n' "$1" | grep -qF "<tt>$2</tt>"
+}
+
+# The refusals, as event:reason (reason 0: the event alone says it).
+refusals=$(sed -n 's/^ *\[REFUSAL_[A-Z]*\] *= *{ *\.event = "\([a-z-]*\)", *\.reason = "*\([a-z0]*\)"*,.*$/\1:\2/p' "$root/src/holdingpend/refusal.c" 2> /dev/null)
+check "src/holdingpend/refusal.c has the table of refusals" test -n "$refusals"
+for r in $refusals ; do
+  event=${r%%:*}
+  reason=${r#*:}
+  logrow=$(row "$doc/holdingpend.html" "<tt>$event</tt></td>")
+  if test "$reason" = 0 ; then
+    check "doc/holdingpend.html logs event=$event (refusal.c)" test -n "$logrow"
+  else
+    check "doc/holdingpend.html logs event=$event reason=$reason (refusal.c)" has_word "$logrow" "$reason"
+  fi
+done
+
+keys=$(sed -n 's/^#define HOLDINGPEN_COUNTERS_REFUSED //p' "$root/src/include/holdingpen/protocol.h" 2> /dev/null | tr -d '",')
+check "src/include/holdingpen/protocol.h defines HOLDINGPEN_COUNTERS_REFUSED" test -n "$keys"
+record=" $(grep '^counters=daemon ' "$doc/protocol.html" 2> /dev/null) "
+metric=$(row "$doc/holdingpen-status.html" "<tt>holdingpen_claims_refused_total")
+for k in $keys ; do
+  case $record in
+    *" $k="*) pass "doc/protocol.html: the counters= record has $k (protocol.h)" ;;
+    *) fail "doc/protocol.html: the counters= record has $k (protocol.h)" ;;
+  esac
+  check "doc/holdingpen-status.html: holdingpen_claims_refused_total has the reason $k (protocol.h)" has_word "$metric" "$k"
 done
 
 finish

@@ -235,7 +235,15 @@ struct counter_s
   char const *const *keys ;
 } ;
 
-static char const *const reasons[] = { "denied", "nopool", "toosoon", "limit", "busy", "timeout", 0 } ;
+ /*
+   The reasons are protocol.h's keys of the refusal counters, the ones
+   holdingpend counts under: a reason added there is a label here, with
+   no second list to keep. They are not guessed from the record, whose
+   keys do not say which of them count refusals. A reason this client
+   does not know (a newer broker's) gives no sample, as one the broker
+   does not send (an older broker's).
+ */
+static char const *const reasons[] = { HOLDINGPEN_COUNTERS_REFUSED, 0 } ;
 static char const *const results[] = { "ok", "failed", 0 } ;
 static char const *const reloadkeys[] = { "reloads", "reloadfailures", 0 } ;
 static char const *const k_uptime[] = { "uptime", 0 } ;

@@ -2,7 +2,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <skalibs/uint32.h>
 #include <skalibs/genalloc.h>
@@ -28,21 +27,12 @@ uint64_t secs_until (tain const *t)
   return tai_sec(tain_secp(&left)) ;
 }
 
-static void count_refusal (char const *reason)
+ /* A refusal by policy (refusal.c): logged with who and why, counted, then answered. */
+void claim_deny (client *c, char const *poolname, unsigned int why, char const *extra, size_t extralen)
 {
-  if (!strcmp(reason, "nopool") || !strcmp(reason, "removed")) g.count.nopool++ ;
-  else if (!strcmp(reason, "toosoon")) g.count.toosoon++ ;
-  else if (!strcmp(reason, "limit")) g.count.limit++ ;
-  else if (!strcmp(reason, "busy")) g.count.busy++ ;
-  else g.count.denied++ ;
-}
-
- /* A refusal by policy: logged with who and why, counted, then answered. */
-void claim_deny (client *c, char const *poolname, char const *reason, unsigned char code, char const *extra, size_t extralen)
-{
-  log_client("deny", c, poolname, reason) ;
-  count_refusal(reason) ;
-  client_refuse(c, code, extra, extralen) ;
+  log_refusal(c, poolname, why) ;
+  g.count.refused[refusals[why].counter]++ ;
+  client_refuse(c, refusals[why].answer, extra, extralen) ;
 }
 
 static lastclaim *lastclaim_find (pool *p, uid_t uid)
@@ -86,7 +76,7 @@ static void refuse_toosoon (client *c, char const *poolname, uint32_t wait)
 {
   char pack[HOLDINGPEN_TOOSOON_LEN - 1] ;
   uint32_pack_big(pack, wait) ;
-  claim_deny(c, poolname, "toosoon", HOLDINGPEN_TOOSOON, pack, sizeof(pack)) ;
+  claim_deny(c, poolname, REFUSAL_TOOSOON, pack, sizeof(pack)) ;
 }
 
 void claim_record (pool *p, uid_t uid)
@@ -169,7 +159,7 @@ void claim_request (client *c, hp_request const *req)
   log_client("claim", c, req->pool, 0) ;
   if (!rules_claim_allowed(c, req->pool))
   {
-    claim_deny(c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
+    claim_deny(c, req->pool, REFUSAL_RULES, 0, 0) ;
     return ;
   }
    /*
@@ -181,13 +171,13 @@ void claim_request (client *c, hp_request const *req)
   if (c->pidfd < 0)
   {
      /* who connected cannot be proven: nobody could be signalled at expiry or revoke */
-    claim_deny(c, req->pool, "holder", HOLDINGPEN_DENIED, 0, 0) ;
+    claim_deny(c, req->pool, REFUSAL_HOLDER, 0, 0) ;
     return ;
   }
   p = pool_find(req->pool) ;
   if (!p || p->removed)
   {
-    claim_deny(c, req->pool, "nopool", HOLDINGPEN_NOENT, 0, 0) ;
+    claim_deny(c, req->pool, REFUSAL_NOPOOL, 0, 0) ;
     return ;
   }
   wait = toosoon(p, c->uid) ;
@@ -198,7 +188,7 @@ void claim_request (client *c, hp_request const *req)
   }
   if (p->conf.maxperuid && pool_count_uid(p, c->uid) >= p->conf.maxperuid)
   {
-    claim_deny(c, req->pool, "limit", HOLDINGPEN_LIMIT, 0, 0) ;
+    claim_deny(c, req->pool, REFUSAL_LIMIT, 0, 0) ;
     return ;
   }
   {
@@ -214,7 +204,7 @@ void claim_request (client *c, hp_request const *req)
   {
     if (!coming(p))
     {
-      claim_deny(c, req->pool, "busy", HOLDINGPEN_BUSY, 0, 0) ;
+      claim_deny(c, req->pool, REFUSAL_BUSY, 0, 0) ;
       return ;
     }
      /* a slot as good as ready: -n waits for it, a little, then it is busy */
@@ -229,12 +219,5 @@ void claim_request (client *c, hp_request const *req)
 
 void claim_timeout (client *c)
 {
-  if (c->nowait)
-  {
-    claim_deny(c, c->pool->conf.name, "busy", HOLDINGPEN_BUSY, 0, 0) ;
-    return ;
-  }
-  log_client("timeout", c, c->pool->conf.name, 0) ;
-  g.count.timeout++ ;
-  client_refuse(c, HOLDINGPEN_TIMEOUT, 0, 0) ;
+  claim_deny(c, c->pool->conf.name, c->nowait ? REFUSAL_BUSY : REFUSAL_TIMEOUT, 0, 0) ;
 }

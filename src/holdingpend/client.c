@@ -182,7 +182,7 @@ void client_gone (client *c)
 {
   switch (c->state)
   {
-    case CLIENT_HOLDING : lease_end(c, "release") ; return ;
+    case CLIENT_HOLDING : lease_end(c, LEASE_RELEASE) ; return ;
     case CLIENT_GRANTING : c->slot->holder = 0 ; break ;
     case CLIENT_WAITING : log_client("leave", c, c->pool->conf.name, 0) ; break ;
     default : break ;
@@ -236,7 +236,7 @@ void client_read (client *c)
 {
   if (c->state == CLIENT_HOLDING)
   {
-    lease_end(c, "release") ;
+    lease_end(c, LEASE_RELEASE) ;
     return ;
   }
   for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS ; n++)

@@ -40,6 +40,7 @@
      timer.c        every deadline, in one tree of fixed size
      ilist.c        lists of clients or slots, by index, through links inside them
      uidcount.c     counts per uid: a pool's claims, the connections
+     refusal.c      every refusal, once: its log words, answer and counter
      log.c          the transaction log, a function per event
 */
 
@@ -297,11 +298,52 @@ extern void rules_apply (client *) ;
 extern int rules_claim_allowed (client const *, char const *) ;
 
 
+ /* refusal.c: a request refused by policy, each reason once */
+
+enum refused_e   /* the counters: HOLDINGPEN_COUNTERS_REFUSED are their keys, in this order */
+{
+  REFUSED_DENIED,
+  REFUSED_NOPOOL,
+  REFUSED_TOOSOON,
+  REFUSED_LIMIT,
+  REFUSED_BUSY,
+  REFUSED_TIMEOUT,
+  REFUSED_N
+} ;
+
+enum refusal_e
+{
+  REFUSAL_RULES,     /* the access rules do not allow the claim */
+  REFUSAL_HOLDER,    /* who connected cannot be proven */
+  REFUSAL_STATUS,    /* a status without the right to it */
+  REFUSAL_ADMIN,     /* a revoke or a reload without the right to it */
+  REFUSAL_NOPOOL,
+  REFUSAL_REMOVED,   /* a reload removed the pool of a waiting claim */
+  REFUSAL_TOOSOON,
+  REFUSAL_LIMIT,
+  REFUSAL_BUSY,
+  REFUSAL_TIMEOUT,   /* a waiting claim's deadline */
+  REFUSAL_N
+} ;
+
+typedef struct refusal_s refusal, *refusal_ref ;
+struct refusal_s
+{
+  char const *event ;       /* the log line's event= */
+  char const *reason ;      /* and its reason=; 0: the event says it all */
+  unsigned char answer ;    /* the answer's code */
+  unsigned char counter ;   /* REFUSED_*: several reasons may share one */
+} ;
+
+extern refusal const refusals[REFUSAL_N] ;
+extern char const *const refused_keys[] ;   /* REFUSED_N of them */
+
+
  /* claim.c */
 
 extern void claim_request (client *, hp_request const *) ;
 extern void claim_dispatch (pool *) ;
-extern void claim_deny (client *, char const *, char const *, unsigned char, char const *, size_t) ;
+extern void claim_deny (client *, char const *, unsigned int, char const *, size_t) ;
 extern void claim_timeout (client *) ;
 extern void claim_record (pool *, uid_t) ;
 extern uint64_t secs_until (tain const *) ;
@@ -309,13 +351,22 @@ extern uint64_t secs_until (tain const *) ;
 
  /* lease.c */
 
+enum lease_event_e
+{
+  LEASE_GRANT,
+  LEASE_RELEASE,    /* its holder closed it */
+  LEASE_END,        /* the broker ended it, after the careful kill */
+  LEASE_EXPIRE,     /* the careful kill starts: the pool's expire */
+  LEASE_REVOKE      /* the careful kill starts: an administrator's revoke */
+} ;
+
 extern void lease_init (void) ;
 extern client *lease_find (uint64_t) ;
 extern int lease_number (client *, uint64_t) ;
 extern void lease_unnumber (client *) ;
 extern void lease_grant (client *, slot *) ;
 extern void lease_answer (client *, slot *) ;
-extern void lease_end (client *, char const *) ;
+extern void lease_end (client *, unsigned int) ;
 extern void lease_revoke (client *, hp_request const *) ;
 extern void lease_timer (client *) ;
 extern void lease_holder_gone (client *) ;
@@ -420,7 +471,8 @@ extern void log_slot (char const *, slot const *) ;
 extern void log_short_slot (slot const *) ;
 extern void log_leak (slot const *, uint64_t, uint64_t) ;
 extern void log_helper_death (slot const *, int, int) ;
-extern void log_lease (char const *, client const *) ;
+extern void log_refusal (client const *, char const *, unsigned int) ;
+extern void log_lease (unsigned int, client const *) ;
 extern void log_kill (client const *, int, int, int) ;
 extern void log_kill_refused (client const *, int, uid_t const *) ;
 extern void log_wait (client const *) ;
@@ -437,12 +489,7 @@ typedef struct counters_s counters, *counters_ref ;
 struct counters_s
 {
   uint64_t granted ;
-  uint64_t denied ;
-  uint64_t nopool ;
-  uint64_t toosoon ;
-  uint64_t limit ;
-  uint64_t busy ;
-  uint64_t timeout ;
+  uint64_t refused[REFUSED_N] ;
   uint64_t expired ;
   uint64_t revoked ;
   uint64_t signals ;

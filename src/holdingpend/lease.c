@@ -55,7 +55,7 @@ static void start (client *c, slot *s)
   }
   claim_record(p, c->uid) ;
   g.count.granted++ ;
-  log_lease("grant", c) ;
+  log_lease(LEASE_GRANT, c) ;
 }
 
  /* The answer of a granted claim: a copy of the slot's fd goes with it (slot_hand_out). */
@@ -156,7 +156,7 @@ void lease_grant (client *c, slot *s)
   }
 }
 
-void lease_end (client *c, char const *event)
+void lease_end (client *c, unsigned int event)
 {
   slot *s = c->slot ;
   log_lease(event, c) ;
@@ -202,7 +202,7 @@ static void kill_step (client *c)
   if (c->killstep >= 4 || c->pidfd < 0 || hp_pidfd_exited(c->pidfd)
    || !holder_may_signal(c, sigs[c->killstep]))
   {
-    lease_end(c, "end") ;
+    lease_end(c, LEASE_END) ;
     return ;
   }
    /* kept first: a new holdingpend goes on after this signal, never sends it again */
@@ -225,7 +225,7 @@ static void watch_holder (client *c)
   if (c->pidfd >= 0 && !c->pidwatched && epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->pidfd, &ev) == 0) c->pidwatched = 1 ;
 }
 
-static void kill_start (client *c, char const *event)
+static void kill_start (client *c, unsigned int event)
 {
   if (c->killstep) return ;
   log_lease(event, c) ;
@@ -243,7 +243,7 @@ void lease_holder_gone (client *c)
 {
   struct pollfd p = { .fd = client_fd(c), .events = POLLIN, .revents = 0 } ;
   if (c->state != CLIENT_HOLDING || !c->killstep) return ;
-  lease_end(c, poll(&p, 1, 0) > 0 ? "release" : "end") ;
+  lease_end(c, poll(&p, 1, 0) > 0 ? LEASE_RELEASE : LEASE_END) ;
 }
 
  /* A lease's timer: its expiry, or the next step of its careful kill. */
@@ -253,7 +253,7 @@ void lease_timer (client *c)
   else
   {
     g.count.expired++ ;
-    kill_start(c, "expire") ;
+    kill_start(c, LEASE_EXPIRE) ;
   }
 }
 
@@ -262,7 +262,7 @@ void lease_revoke (client *c, hp_request const *req)
   client *target ;
   if (!c->canadmin)
   {
-    claim_deny(c, 0, "admin", HOLDINGPEN_DENIED, 0, 0) ;
+    claim_deny(c, 0, REFUSAL_ADMIN, 0, 0) ;
     return ;
   }
   target = lease_find(req->lease) ;
@@ -276,7 +276,7 @@ void lease_revoke (client *c, hp_request const *req)
     client_reply(c, &code, 1) ;
   }
   if (!target->killstep) g.count.revoked++ ;
-  kill_start(target, "revoke") ;
+  kill_start(target, LEASE_REVOKE) ;
 }
 
  /* A system clock time in milliseconds, as a deadline of ours: never earlier than it says. */

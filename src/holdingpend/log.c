@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/wait.h>
 
 #include <skalibs/types.h>
@@ -74,16 +73,39 @@ void log_wait (client const *c)
   end() ;
 }
 
- /* grant, release, end, expire, revoke: a lease */
-void log_lease (char const *event, client const *c)
+ /* deny, timeout: a refusal (refusal.c), of a pool or not */
+void log_refusal (client const *c, char const *poolname, unsigned int why)
 {
-  int ending = !strcmp(event, "release") || !strcmp(event, "end") ;
-  if (!begin(event)) return ;
+  log_client(refusals[why].event, c, poolname, refusals[why].reason) ;
+}
+
+ /* A lease's events, by enum lease_event_e, and what each says besides the pool, the lease and who. */
+typedef struct leaseevent_s leaseevent, *leaseevent_ref ;
+struct leaseevent_s
+{
+  char const *name ;
+  unsigned int slot : 1 ;
+  unsigned int age : 1 ;   /* at its end */
+} ;
+
+static leaseevent const lease_events[] =
+{
+  [LEASE_GRANT] = { .name = "grant", .slot = 1, .age = 0 },
+  [LEASE_RELEASE] = { .name = "release", .slot = 1, .age = 1 },
+  [LEASE_END] = { .name = "end", .slot = 1, .age = 1 },
+  [LEASE_EXPIRE] = { .name = "expire", .slot = 0, .age = 0 },
+  [LEASE_REVOKE] = { .name = "revoke", .slot = 0, .age = 0 }
+} ;
+
+void log_lease (unsigned int event, client const *c)
+{
+  leaseevent const *e = lease_events + event ;
+  if (!begin(e->name)) return ;
   put_str("pool", c->pool->conf.name) ;
-  if (ending || !strcmp(event, "grant")) put_u64("slot", c->slot->id) ;
+  if (e->slot) put_u64("slot", c->slot->id) ;
   put_u64("lease", c->lease) ;
   put_who(c) ;
-  if (ending)
+  if (e->age)
   {
     tain age ;
     tain_sub(&age, &STAMP, &c->since) ;

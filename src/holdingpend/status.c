@@ -93,16 +93,12 @@ static int status_counters (stralloc *sa)
   counters const *k = &g.count ;
   tain up ;
   tain_sub(&up, &STAMP, &g.start) ;
-  return stralloc_cats(sa, "counters=daemon")
-   && cat_u64(sa, "uptime", tai_sec(tain_secp(&up)))
-   && cat_u64(sa, "granted", k->granted)
-   && cat_u64(sa, "denied", k->denied)
-   && cat_u64(sa, "nopool", k->nopool)
-   && cat_u64(sa, "toosoon", k->toosoon)
-   && cat_u64(sa, "limit", k->limit)
-   && cat_u64(sa, "busy", k->busy)
-   && cat_u64(sa, "timeout", k->timeout)
-   && cat_u64(sa, "expired", k->expired)
+  if (!stralloc_cats(sa, "counters=daemon")
+   || !cat_u64(sa, "uptime", tai_sec(tain_secp(&up)))
+   || !cat_u64(sa, "granted", k->granted)) return 0 ;
+  for (unsigned int i = 0 ; i < REFUSED_N ; i++)
+    if (!cat_u64(sa, refused_keys[i], k->refused[i])) return 0 ;
+  return cat_u64(sa, "expired", k->expired)
    && cat_u64(sa, "revoked", k->revoked)
    && cat_u64(sa, "signals", k->signals)
    && cat_u64(sa, "helpercrashes", k->helpercrashes)
@@ -125,7 +121,7 @@ void status_request (client *c, hp_request const *req)
   char const *name = req->names ;
   if (!c->canstatus)
   {
-    claim_deny(c, 0, "status", HOLDINGPEN_DENIED, 0, 0) ;
+    claim_deny(c, 0, REFUSAL_STATUS, 0, 0) ;
     return ;
   }
   for (unsigned int i = 0 ; i < req->npools ; i++, name += strlen(name) + 1)

@@ -77,6 +77,13 @@
 
  /* status: 0 then key=value records, one per line */
 
+ /*
+   The keys of the counters= record that count refused requests, in the
+   record's order: holdingpend counts under them, and holdingpen-status
+   -m makes its reason labels of them.
+ */
+#define HOLDINGPEN_COUNTERS_REFUSED "denied", "nopool", "toosoon", "limit", "busy", "timeout"
+
 
  /*
    Between holdingpend and a helper (fd 1 of the helper). The first byte
