@@ -18,23 +18,6 @@
    pool's wait queue, first come first served, until the deadline.
 */
 
- /* Whole seconds from now until t; 0 if t has passed. */
-uint64_t secs_until (tain const *t)
-{
-  tain left ;
-  if (!tain_less(&STAMP, t)) return 0 ;
-  tain_sub(&left, t, &STAMP) ;
-  return tai_sec(tain_secp(&left)) ;
-}
-
- /* A refusal by policy (refusal.c): logged with who and why, counted, then answered. */
-void claim_deny (client *c, char const *poolname, unsigned int why, char const *extra, size_t extralen)
-{
-  log_refusal(c, poolname, why) ;
-  g.count.refused[refusals[why].counter]++ ;
-  client_refuse(c, refusals[why].answer, extra, extralen) ;
-}
-
 static lastclaim *lastclaim_find (pool *p, uid_t uid)
 {
   lastclaim *r = genalloc_s(lastclaim, &p->recent) ;
@@ -76,7 +59,7 @@ static void refuse_toosoon (client *c, char const *poolname, uint32_t wait)
 {
   char pack[HOLDINGPEN_TOOSOON_LEN - 1] ;
   uint32_pack_big(pack, wait) ;
-  claim_deny(c, poolname, REFUSAL_TOOSOON, pack, sizeof(pack)) ;
+  refuse(c, poolname, REFUSAL_TOOSOON, pack, sizeof(pack)) ;
 }
 
 void claim_record (pool *p, uid_t uid)
@@ -146,7 +129,7 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
   if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
   else
   {
-    tain_in_ms(&deadline, millisecs) ;
+    deadline_in_ms(&deadline, millisecs) ;
     timer_set(&c->deadline, &deadline) ;
   }
   log_wait(c) ;
@@ -159,7 +142,7 @@ void claim_request (client *c, hp_request const *req)
   log_client("claim", c, req->pool, 0) ;
   if (!rules_claim_allowed(c, req->pool))
   {
-    claim_deny(c, req->pool, REFUSAL_RULES, 0, 0) ;
+    refuse(c, req->pool, REFUSAL_RULES, 0, 0) ;
     return ;
   }
    /*
@@ -171,13 +154,13 @@ void claim_request (client *c, hp_request const *req)
   if (c->pidfd < 0)
   {
      /* who connected cannot be proven: nobody could be signalled at expiry or revoke */
-    claim_deny(c, req->pool, REFUSAL_HOLDER, 0, 0) ;
+    refuse(c, req->pool, REFUSAL_HOLDER, 0, 0) ;
     return ;
   }
   p = pool_find(req->pool) ;
   if (!p || p->removed)
   {
-    claim_deny(c, req->pool, REFUSAL_NOPOOL, 0, 0) ;
+    refuse(c, req->pool, REFUSAL_NOPOOL, 0, 0) ;
     return ;
   }
   wait = toosoon(p, c->uid) ;
@@ -188,7 +171,7 @@ void claim_request (client *c, hp_request const *req)
   }
   if (p->conf.maxperuid && pool_count_uid(p, c->uid) >= p->conf.maxperuid)
   {
-    claim_deny(c, req->pool, REFUSAL_LIMIT, 0, 0) ;
+    refuse(c, req->pool, REFUSAL_LIMIT, 0, 0) ;
     return ;
   }
   {
@@ -204,20 +187,20 @@ void claim_request (client *c, hp_request const *req)
   {
     if (!coming(p))
     {
-      claim_deny(c, req->pool, REFUSAL_BUSY, 0, 0) ;
+      refuse(c, req->pool, REFUSAL_BUSY, 0, 0) ;
       return ;
     }
      /* a slot as good as ready: -n waits for it, a little, then it is busy */
     c->nowait = 1 ;
     enqueue(c, p, COMING_MS) ;
-    client_settle(c) ;
+    client_poll(c) ;
     return ;
   }
   enqueue(c, p, req->millisecs) ;
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
 void claim_timeout (client *c)
 {
-  claim_deny(c, c->pool->conf.name, c->nowait ? REFUSAL_BUSY : REFUSAL_TIMEOUT, 0, 0) ;
+  refuse(c, c->pool->conf.name, c->nowait ? REFUSAL_BUSY : REFUSAL_TIMEOUT, 0, 0) ;
 }

@@ -87,7 +87,7 @@ static void quiet (client *c)
 }
 
  /* Where its fd is polled follows from its state: every change of state or output ends here. */
-void client_settle (client *c)
+void client_poll (client *c)
 {
   if (c->state == CLIENT_FREE) return ;
   if (c->state == CLIENT_HOLDING && unixmessage_sender_isempty(&c->out)) quiet(c) ;
@@ -151,7 +151,7 @@ int client_answer (client *c, char const *s, size_t len, int *fd)
 void client_reply (client *c, char const *s, size_t len)
 {
   if (!client_answer(c, s, len, 0)) client_close(c) ;
-  else client_settle(c) ;
+  else client_poll(c) ;
 }
 
  /* A refusal ends the conversation: answer, then drop once flushed. */
@@ -174,7 +174,7 @@ void client_refuse (client *c, unsigned char code, char const *extra, size_t ext
     tain_addsec_g(&t, 2) ;
     timer_set(&c->deadline, &t) ;
   }
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
  /* A client gone in the middle of a ballast grant: the helper's answer will find no holder. */
@@ -253,7 +253,7 @@ void client_read (client *c)
     if (c->state == CLIENT_FREE) return ;
     if (c->in) hp_frame_next(c->in) ;
   }
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
 void client_write (client *c)
@@ -268,7 +268,7 @@ void client_write (client *c)
     client_close(c) ;
     return ;
   }
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
 void client_timeout (client *c)
@@ -378,7 +378,7 @@ void client_new (int fd)
   }
   rules_apply(c) ;
   if (!admit(c)) return ;
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
  /* A lease's connection kept across a restart: a client with nothing to say, not yet holding; 0 if the table is full. */

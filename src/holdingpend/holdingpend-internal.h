@@ -63,7 +63,8 @@ struct timer_s
 #define TIMER_SLOT 0x80000000U
 #define TIMER_KEEP 0x7fffffffU   /* the refresh of what the fd holder keeps */
 
-extern void tain_in_ms (tain *, uint32_t) ;
+extern void deadline_in_ms (tain *, uint32_t) ;
+extern uint64_t secs_until (tain const *) ;
 extern void timer_init (void) ;
 extern int timer_room (uint32_t) ;
 extern void timer_set (timer *, tain const *) ;
@@ -287,7 +288,7 @@ extern void client_gone (client *) ;
 extern void client_read (client *) ;
 extern void client_write (client *) ;
 extern void client_timeout (client *) ;
-extern void client_settle (client *) ;
+extern void client_poll (client *) ;
 extern short client_events (client const *) ;
 
 
@@ -337,16 +338,15 @@ struct refusal_s
 
 extern refusal const refusals[REFUSAL_N] ;
 extern char const *const refused_keys[] ;   /* REFUSED_N of them */
+extern void refuse (client *, char const *, unsigned int, char const *, size_t) ;
 
 
  /* claim.c */
 
 extern void claim_request (client *, hp_request const *) ;
 extern void claim_dispatch (pool *) ;
-extern void claim_deny (client *, char const *, unsigned int, char const *, size_t) ;
 extern void claim_timeout (client *) ;
 extern void claim_record (pool *, uid_t) ;
-extern uint64_t secs_until (tain const *) ;
 
 
  /* lease.c */

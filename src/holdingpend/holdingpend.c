@@ -172,7 +172,7 @@ static void exit_start (unsigned int lameducktimeout)
 {
   g.exiting = 1 ;
   stop_helpers() ;
-  tain_in_ms(&g.lameduck, lameducktimeout) ;
+  deadline_in_ms(&g.lameduck, lameducktimeout) ;
 }
 
 static int exit_done (void)
@@ -347,7 +347,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
 
   tain_now_set_stopwatch_g() ;
   g.start = STAMP ;
-  if (readytimeout) tain_in_ms(&g.readydeadline, readytimeout) ;
+  if (readytimeout) deadline_in_ms(&g.readydeadline, readytimeout) ;
   else g.readydeadline = tain_infinite ;
   start_loop() ;
   configure_pools() ;

@@ -488,7 +488,7 @@ void keep_disconnect (void)
   g.keeper.state = KEEPER_DOWN ;
   g.keeper.passing = 0 ;
   forget_all() ;
-  tain_in_ms(&t, RECONNECT_MS) ;
+  deadline_in_ms(&t, RECONNECT_MS) ;
   timer_set(&g.keeptimer, &t) ;
 }
 
@@ -542,7 +542,7 @@ static void sync_start (void)
   {
     tain t ;
     say(errno) ;
-    tain_in_ms(&t, RECONNECT_MS) ;
+    deadline_in_ms(&t, RECONNECT_MS) ;
     timer_set(&g.keeptimer, &t) ;
     return ;
   }
@@ -635,7 +635,7 @@ static void pass_step (void)
     tain t ;
      /* the rest next turn; a backlogged socket restarts the pass when it drains */
     if (keep_isbacklogged()) return ;
-    tain_in_ms(&t, 1) ;
+    deadline_in_ms(&t, 1) ;
     timer_set(&g.keeptimer, &t) ;
   }
 }
@@ -664,7 +664,7 @@ void keep_disconnected (void)
   tain t ;
   g.keeper.state = KEEPER_DOWN ;
   g.keeper.warned = 1 ;
-  tain_in_ms(&t, RECONNECT_MS) ;
+  deadline_in_ms(&t, RECONNECT_MS) ;
   timer_set(&g.keeptimer, &t) ;
 }
 
@@ -681,7 +681,7 @@ void keep_exit (void)
 {
   tain deadline ;
   if (g.keeper.state == KEEPER_DOWN) return ;
-  tain_in_ms(&deadline, 1000) ;
+  deadline_in_ms(&deadline, 1000) ;
   if (!unixmessage_sender_timed_flush_g(&g.keeper.conn.out, &deadline))
     strerr_warnwu2sys("hand what is queued to the fd holder at ", g.keeppath) ;
 }

@@ -82,7 +82,7 @@ void lease_answer (client *c, slot *s)
      record, and the client does not wait for the fd holder's wake-up.
    */
   keep_lease(c) ;
-  client_settle(c) ;
+  client_poll(c) ;
 }
 
  /* Leases are found by id through a tree of every client that has one: revoke and restore never walk the clients. */
@@ -147,7 +147,7 @@ void lease_grant (client *c, slot *s)
    /* ballast: the memory or disk must be free before the program starts */
   c->state = CLIENT_GRANTING ;
   slot_setstate(s, SLOT_GRANTING) ;
-  client_settle(c) ;
+  client_poll(c) ;
   if (!helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
   {
     strerr_warnwu1sys("tell a helper to free its ballast") ;
@@ -262,7 +262,7 @@ void lease_revoke (client *c, hp_request const *req)
   client *target ;
   if (!c->canadmin)
   {
-    claim_deny(c, 0, REFUSAL_ADMIN, 0, 0) ;
+    refuse(c, 0, REFUSAL_ADMIN, 0, 0) ;
     return ;
   }
   target = lease_find(req->lease) ;
@@ -331,5 +331,5 @@ void lease_restore (client *c)
     watch_holder(c) ;
   }
   else if (c->expirewall) timer_set(&c->deadline, &c->expire) ;
-  client_settle(c) ;
+  client_poll(c) ;
 }

@@ -135,7 +135,7 @@ static void pool_retire (pool *p)
 {
   p->removed = 1 ;
   while (p->waiters.head != ILIST_NONE)
-    claim_deny(CLIENT(p->waiters.head), p->conf.name, REFUSAL_REMOVED, 0, 0) ;
+    refuse(CLIENT(p->waiters.head), p->conf.name, REFUSAL_REMOVED, 0, 0) ;
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
   {
     slot *s = SLOTS(p)[i] ;
@@ -267,7 +267,7 @@ void reload_request (client *c, hp_request const *req)
   (void)req ;
   if (!c->canadmin)
   {
-    claim_deny(c, 0, REFUSAL_ADMIN, 0, 0) ;
+    refuse(c, 0, REFUSAL_ADMIN, 0, 0) ;
     return ;
   }
   r = pools_reload(&err) ;

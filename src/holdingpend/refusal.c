@@ -1,5 +1,7 @@
 /* ISC license. */
 
+#include <stddef.h>
+
 #include "holdingpend-internal.h"
 
  /*
@@ -28,3 +30,11 @@ char const *const refused_keys[] = { HOLDINGPEN_COUNTERS_REFUSED } ;
 
  /* a key more or less in protocol.h than counters here does not compile */
 typedef char refused_keys_match[sizeof(refused_keys) == REFUSED_N * sizeof(char const *) ? 1 : -1] ;
+
+ /* A refusal by policy, of a claim or of any request: logged with who and why, counted, then answered. */
+void refuse (client *c, char const *poolname, unsigned int why, char const *extra, size_t extralen)
+{
+  log_refusal(c, poolname, why) ;
+  g.count.refused[refusals[why].counter]++ ;
+  client_refuse(c, refusals[why].answer, extra, extralen) ;
+}

@@ -365,7 +365,7 @@ static void drop_rest (s6_fdholder_t *a, dump *d, unsigned int *ndropped)
     if (d->e[i].fd < 0) continue ;
     fd_close(d->e[i].fd) ;
     if (!has_prefix(d->e[i].id, "holdingpen/")) continue ;
-    tain_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
+    deadline_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
     if (!s6_fdholder_delete_g(a, d->e[i].id, &deadline) && errno != ENOENT) strerr_warnwu2sys("remove from the fd holder: ", d->e[i].id) ;
     (*ndropped)++ ;
   }
@@ -378,13 +378,13 @@ static void drop_rest (s6_fdholder_t *a, dump *d, unsigned int *ndropped)
 static int wait_for_keeper (void)
 {
   tain deadline ;
-  tain_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
+  deadline_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
   for (;;)
   {
     tain pause ;
     int fd = keep_connect() ;
     if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED)) return fd ;
-    tain_in_ms(&pause, 20) ;
+    deadline_in_ms(&pause, 20) ;
     if (!tain_less(&pause, &deadline)) return -1 ;
     deepsleepuntil_g(&pause) ;
   }
@@ -409,7 +409,7 @@ void keep_restore (void)
     return ;
   }
   s6_fdholder_init(&a, fd) ;
-  tain_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
+  deadline_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
   if (!fetch(&a, &ga, &deadline))
   {
     for (size_t i = 0 ; i < genalloc_len(s6_fdholder_fd_t, &ga) ; i++) fd_close(genalloc_s(s6_fdholder_fd_t, &ga)[i].fd) ;

@@ -192,7 +192,7 @@ static void schedule_respawn (slot *s)
   }
    /* killed by SIGKILL, likely the OOM killer: never straight back into the same squeeze */
   if (s->killed && ms < RESPAWN_KILLED_MS) ms = RESPAWN_KILLED_MS ;
-  tain_in_ms(&when, ms) ;
+  deadline_in_ms(&when, ms) ;
   slot_setstate(s, SLOT_DOWN) ;
   timer_set(&s->respawn, &when) ;
 }

@@ -121,7 +121,7 @@ void status_request (client *c, hp_request const *req)
   char const *name = req->names ;
   if (!c->canstatus)
   {
-    claim_deny(c, 0, REFUSAL_STATUS, 0, 0) ;
+    refuse(c, 0, REFUSAL_STATUS, 0, 0) ;
     return ;
   }
   for (unsigned int i = 0 ; i < req->npools ; i++, name += strlen(name) + 1)

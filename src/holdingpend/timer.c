@@ -36,11 +36,20 @@ static int timer_cmp (void const *a, void const *b, void *aux)
 }
 
  /* The moment ms milliseconds from now; a longer wait than an int of milliseconds is cut to that. */
-void tain_in_ms (tain *t, uint32_t ms)
+void deadline_in_ms (tain *t, uint32_t ms)
 {
   tain d ;
   tain_from_millisecs(&d, ms > 0x7fffffff ? 0x7fffffff : (int)ms) ;
   tain_add_g(t, &d) ;
+}
+
+ /* Whole seconds from now until t; 0 if t has passed. */
+uint64_t secs_until (tain const *t)
+{
+  tain left ;
+  if (!tain_less(&STAMP, t)) return 0 ;
+  tain_sub(&left, t, &STAMP) ;
+  return tai_sec(tain_secp(&left)) ;
 }
 
 void timer_init (void)
