@@ -111,11 +111,7 @@ void claim_dispatch (pool *p)
      /* the same uid may have queued twice: the second comes too soon after the first */
     wait = toosoon(p, c->uid) ;
     if (wait) refuse_toosoon(c, p->conf.name, wait) ;
-    else
-    {
-      ilist_remove(&p->waiters, c->index, &client_plink) ;
-      lease_grant(c, s) ;
-    }
+    else lease_grant(c, s) ;
   }
 }
 
@@ -123,9 +119,8 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
 {
   tain deadline ;
   pool_join(p, c) ;
-  c->state = CLIENT_WAITING ;
+  client_setstate(c, CLIENT_WAITING) ;
   c->seq = ++g.nextseq ;
-  ilist_append(&p->waiters, c->index, &client_plink) ;
   if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
   else
   {

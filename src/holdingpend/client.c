@@ -39,13 +39,39 @@ ilink *client_plink (uint32_t i)
   return &CLIENT(i)->plink ;
 }
 
-static void unpool (client *c)
+ /* The list of its pool a client in this state is in: the waiters, the holders, or none. */
+static ilist *pool_list (pool *p, unsigned int state)
+{
+  switch (state)
+  {
+    case CLIENT_WAITING : return &p->waiters ;
+    case CLIENT_GRANTING :
+    case CLIENT_HOLDING : return &p->holders ;
+    default : return 0 ;
+  }
+}
+
+ /*
+   Every change of a client's state goes here, so that its place in its
+   pool's lists and its pool's count of its uid follow: a claim joins its
+   pool (pool_join, which may fail) before it waits or is granted, and
+   leaves it whenever its state has no list of the pool.
+*/
+void client_setstate (client *c, unsigned int state)
 {
   pool *p = c->pool ;
-  if (!p) return ;
-  if (c->state == CLIENT_WAITING) ilist_remove(&p->waiters, c->index, &client_plink) ;
-  else if (c->state == CLIENT_GRANTING || c->state == CLIENT_HOLDING) ilist_remove(&p->holders, c->index, &client_plink) ;
-  pool_leave(c) ;
+  if (p)
+  {
+    ilist *from = pool_list(p, c->state) ;
+    ilist *to = pool_list(p, state) ;
+    if (from != to)
+    {
+      if (from) ilist_remove(from, c->index, &client_plink) ;
+      if (to) ilist_append(to, c->index, &client_plink) ;
+    }
+    if (!to) pool_leave(c) ;
+  }
+  c->state = state ;
 }
 
 static void activate (client *c)
@@ -116,7 +142,7 @@ static void conn_uncount (uid_t uid)
 
 void client_close (client *c)
 {
-  unpool(c) ;
+  client_setstate(c, CLIENT_FREE) ;
   lease_unnumber(c) ;
   if (c->active) ilist_remove(&g.active, c->index, &client_alink) ;
   if (c->watched) epoll_ctl(g.epfd, EPOLL_CTL_DEL, client_fd(c), 0) ;
@@ -158,7 +184,7 @@ void client_reply (client *c, char const *s, size_t len)
 void client_refuse (client *c, unsigned char code, char const *extra, size_t extralen)
 {
   char buf[1 + extralen] ;
-  unpool(c) ;
+  client_setstate(c, CLIENT_CLOSING) ;
   c->slot = 0 ;
   buf[0] = (char)code ;
   if (extralen) memcpy(buf + 1, extra, extralen) ;
@@ -168,7 +194,6 @@ void client_refuse (client *c, unsigned char code, char const *extra, size_t ext
     client_close(c) ;
     return ;
   }
-  c->state = CLIENT_CLOSING ;
   {
     tain t ;
     tain_addsec_g(&t, 2) ;

@@ -288,6 +288,7 @@ extern void client_gone (client *) ;
 extern void client_read (client *) ;
 extern void client_write (client *) ;
 extern void client_timeout (client *) ;
+extern void client_setstate (client *, unsigned int) ;
 extern void client_poll (client *) ;
 extern short client_events (client const *) ;
 

@@ -36,7 +36,7 @@ static uint64_t wall_ms (void)
 static void start (client *c, slot *s)
 {
   pool *p = s->pool ;
-  c->state = CLIENT_HOLDING ;
+  client_setstate(c, CLIENT_HOLDING) ;
   slot_setstate(s, SLOT_HELD) ;
   tain_copynow(&c->since) ;
   c->killstep = 0 ;
@@ -136,16 +136,15 @@ void lease_grant (client *c, slot *s)
   s->holder = c ;
   lease_number(c, ++g.nextlease) ;
   s->lease = c->lease ;
-  ilist_append(&s->pool->holders, c->index, &client_plink) ;
   timer_cancel(&c->deadline) ;
   if (hp_kind_isfd(s->pool->conf.kind))
   {
-    c->state = CLIENT_HOLDING ;
+    client_setstate(c, CLIENT_HOLDING) ;
     lease_answer(c, s) ;
     return ;
   }
    /* ballast: the memory or disk must be free before the program starts */
-  c->state = CLIENT_GRANTING ;
+  client_setstate(c, CLIENT_GRANTING) ;
   slot_setstate(s, SLOT_GRANTING) ;
   client_poll(c) ;
   if (!helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
@@ -308,10 +307,9 @@ void lease_restore (client *c)
   pool *p = s->pool ;
   s->lease = c->lease ;
   pool_join(p, c) ;
-  ilist_append(&p->holders, c->index, &client_plink) ;
   slot_setstate(s, SLOT_HELD) ;
   slot_settle(s) ;
-  c->state = CLIENT_HOLDING ;
+  client_setstate(c, CLIENT_HOLDING) ;
   tain_of_wall(&c->since, c->sincewall) ;
   if (c->expirewall) tain_of_wall(&c->expire, c->expirewall) ;
   else c->expire = tain_infinite ;
