@@ -5,7 +5,7 @@
 # holdingpen-revoke -r: once dir is writable, the slot becomes ready and
 # serves claims; read-only again, the next reservation fails for good again.
 # (A dir that does not exist is not a failure for good: the pool is short
-# and its helper tries again by itself, see 32-file-dir.)
+# and its helper tries again by itself, see 39-file-dir.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 

@@ -1,6 +1,6 @@
 # Functions for the tests of access rules, lease policy and administration
-# (tests/2[1-9]-*.t, and the others that need rules, another uid or a
-# reload). POSIX sh; sourced after lib.sh.
+# (the rules of tests/13-16 and 19, the policy of the 20s, and the others
+# that need rules, another uid or a reload). POSIX sh; sourced after lib.sh.
 
 # shellcheck disable=SC2034 # used by the .t files
 HP_NOBODY=65534:65534
