@@ -7,7 +7,7 @@
 # holdingpend goes on. Whether it grants the claim (to a holder it knows is
 # gone) or denies it (reason=holder), the lease's expiry and careful kill
 # never signal the innocent process, and no slot is lost.
-# Run alone: it changes machine-wide state (the next pid), as 29 does.
+# Run alone: it changes machine-wide state (the next pid), as 29-pidreuse does.
 . "$(dirname "$0")/lib.sh"
 hp_setup
 test -w /proc/sys/kernel/ns_last_pid || skip_all "cannot choose the next pid (/proc/sys/kernel/ns_last_pid is not writable)"

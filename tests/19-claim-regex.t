@@ -6,10 +6,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 hp_setup
-hp_open_tmp
+hpp_open_tmp
 
 R="$T/rules"
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 hp_pool matlab-1 1M 1
 hp_pool matlab-1x 1M 1
 hp_start_supervised -i "$R" -p "$T/pools"
@@ -17,29 +17,29 @@ hp_wait_up || bail_out "the daemon did not become ready"
 
 # claim_rc POOL: the exit code of a -n claim as nobody (the rules are read at connect time)
 claim_rc() {
-  hp_claim_as "$HP_NOBODY" -n "$1" true > /dev/null 2>&1
+  hpp_claim_as "$HPP_NOBODY" -n "$1" true > /dev/null 2>&1
   echo $?
 }
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1)|(x'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1)|(x'
 is "$(claim_rc matlab-1x)" 1 "regex 'matlab-1)|(x': matlab-1x is denied"
 ok "log: event=deny pool=matlab-1x uid=65534" hp_log_kv_has event=deny pool=matlab-1x uid=65534
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=x)|(matlab-1'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=x)|(matlab-1'
 is "$(claim_rc matlab-1x)" 1 "regex 'x)|(matlab-1': matlab-1x is denied"
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1)|(matlab-1x'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1)|(matlab-1x'
 is "$(claim_rc matlab-1)" 1 "regex 'matlab-1)|(matlab-1x': matlab-1 is denied"
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1|x'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1|x'
 is "$(claim_rc matlab-1x)" 1 "regex 'matlab-1|x': matlab-1x is denied"
 is "$(claim_rc matlab-1)" 0 "regex 'matlab-1|x': matlab-1 is granted"
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-1'
 is "$(claim_rc matlab-1x)" 1 "regex 'matlab-1': a prefix of matlab-1x does not let it be claimed"
 is "$(claim_rc matlab-1)" 0 "regex 'matlab-1': matlab-1 is granted"
 
-hp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-.*'
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=matlab-.*'
 is "$(claim_rc matlab-1x)" 0 "regex 'matlab-.*': matlab-1x is granted"
 is "$(claim_rc matlab-1)" 0 "regex 'matlab-.*': matlab-1 is granted"
 

@@ -6,11 +6,11 @@
 # sent CONT, INT, TERM, KILL one second apart, and the slot comes back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
 
 hp_pool spam 1M 2 ifelapsed=3
 hp_pool exp 1M 1 expire=2 killdelay=1
@@ -27,11 +27,11 @@ hp_claim spam touch "$T/ran" > "$T/out" 2> "$T/err"
 rc=$?
 t1=$(hp_now_ms)
 is "$rc" 3 "a second claim by the same uid at t=$((t1 - t0)) ms: exit 3"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 like "$(cat "$T/err")" 'too soon.*wait [1-3] more seconds' "it says how long to wait"
 ok "prog was not run" test ! -e "$T/ran"
 ok "log: event=deny pool=spam uid=0 reason=toosoon" hp_log_kv_has event=deny pool=spam uid=0 reason=toosoon
-hp_claim_as "$HP_NOBODY" spam true
+hpp_claim_as "$HPP_NOBODY" spam true
 is "$?" 0 "another uid (nobody) is not held back by root's claim"
 
 # keep asking; the first grant must come at t >= 3 s, and not much later

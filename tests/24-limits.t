@@ -5,11 +5,11 @@
 # runs out exits 99 and leaves the queue; a waiter killed leaves it too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
 
 hp_pool lim 1M 3 maxperuid=1
 hp_pool one 1M 1
@@ -26,7 +26,7 @@ rc=$?
 dt=$(($(hp_now_ms) - t0))
 is "$rc" 4 "a second concurrent claim by root: exit 4"
 cmp_ok "$dt" -lt 3000 "at once, although free slots remain and no -n was given (took $dt ms)"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 like "$(cat "$T/err")" 'limit' "it says limit"
 ok "prog was not run" test ! -e "$T/ran"
 ok "log: event=deny pool=lim uid=0 reason=limit" hp_log_kv_has event=deny pool=lim uid=0 reason=limit
@@ -36,9 +36,9 @@ hp_claim -t 1000 lim true 2> /dev/null
 is "$?" 4 "with -t 1000: exit 4 too"
 is "$(hp_field lim ready)" 2 "status: the two other slots are still ready"
 
-hp_hold -u "$HP_NOBODY" n1 lim
+hp_hold -u "$HPP_NOBODY" n1 lim
 ok "another uid (nobody) still gets a slot" hp_until 5000 hp_holds n1
-hp_claim_as "$HP_NOBODY" lim true 2> /dev/null
+hpp_claim_as "$HPP_NOBODY" lim true 2> /dev/null
 is "$?" 4 "and is limited in turn: exit 4"
 
 kill -TERM "$HOLD_a1"
@@ -59,10 +59,10 @@ for w in w1 w2 w3 ; do
   sleep 0.2
 done
 hp_status one | grep '^waiter=' > "$T/waiters"
-is "$(hp_lines "$T/waiters")" 3 "status: three waiter records"
+is "$(hpp_lines "$T/waiters")" 3 "status: three waiter records"
 is "$(awk '{ print $1 }' "$T/waiters" | sed 's/waiter=//' | sort -n | uniq | wc -l | tr -d ' ')" 3 "with distinct sequence numbers"
 kill -TERM "$HOLD_h"
-ok "the three are served" hp_until 10000 eval 'test "$(hp_lines "$T/order")" -eq 3'
+ok "the three are served" hp_until 10000 eval 'test "$(hpp_lines "$T/order")" -eq 3'
 is "$(tr '\n' ' ' < "$T/order")" "w1 w2 w3 " "in arrival order"
 ok "pool one is free again" hp_until 5000 hp_field_is one ready 1
 
@@ -76,7 +76,7 @@ dt=$(($(hp_now_ms) - t0))
 is "$rc" 99 "-t 500 on a full pool: exit 99"
 cmp_ok "$dt" -ge 480 "not before 500 ms (took $dt ms)"
 cmp_ok "$dt" -lt 5000 "not long after"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 ok "prog was not run" test ! -e "$T/ran"
 ok "log: event=timeout pool=one" hp_log_kv_has event=timeout pool=one uid=0
 is "$(hp_field one waiters)" 0 "status: waiters=0 afterwards"

@@ -6,11 +6,11 @@
 # restricts the output, an unknown one exits 2.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
 
 hp_pool alpha 1M 3 expire=60 maxperuid=2 ifelapsed=5
 hp_pool beta 2M 1
@@ -32,7 +32,7 @@ cell() {
 }
 
 hp_hold h1 alpha
-hp_hold -u "$HP_NOBODY" h2 alpha
+hp_hold -u "$HPP_NOBODY" h2 alpha
 ok "two holders on alpha, one root, one nobody" hp_until 5000 eval 'hp_holds h1 && hp_holds h2'
 hp_hold hb beta
 ok "a holder on beta" hp_until 5000 hp_holds hb
@@ -90,7 +90,7 @@ is "$(grep -c "^lease=.* pool=alpha" "$T/kb")" 0 "no alpha lease in it"
 is "$(grep -c '^lease=' "$T/kb")" 1 "beta's lease is in it"
 hp_status nosuchpool > /dev/null 2> "$T/err"
 is "$?" 2 "status of an unknown pool: exit 2"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 
 # --- the table ---
 timeout -s KILL 20 "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" > "$T/table"

@@ -30,7 +30,7 @@ la=$(hp_lease a) ; lb=$(hp_lease b)
 is "$(hp_field rv held)" 2 "status: held=2"
 
 # --- revoke a live lease ---
-hp_revoke "$la" > "$T/out" 2> "$T/err"
+hpp_revoke "$la" > "$T/out" 2> "$T/err"
 is "$?" 0 "revoke $la: exit 0"
 is "$(cat "$T/out" "$T/err")" "" "revoke: silent"
 ok "the holder is signalled and exits" hp_until 5000 hp_dead "$HOLD_a"
@@ -50,26 +50,26 @@ holder c
 ok "a third holder" hp_until 5000 hp_holds c
 lc=$(hp_lease c)
 kill -STOP "$HOLD_c"
-hp_revoke "$lc"
+hpp_revoke "$lc"
 is "$?" 0 "revoke $lc (holder stopped): exit 0"
 ok "the stopped holder exits" hp_until 5000 hp_dead "$HOLD_c"
 is "$(cat "$T/c.sig")" INT "it handled INT (it had been continued)"
 ok "the slot comes back: ready=2" hp_until 5000 hp_field_is rv ready 2
 
 # --- unknown leases ---
-hp_revoke 999999 > /dev/null 2> "$T/err"
+hpp_revoke 999999 > /dev/null 2> "$T/err"
 is "$?" 2 "revoke of an unknown lease: exit 2"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 like "$(cat "$T/err")" '999999' "it names the lease"
-hp_revoke "$la" 2> /dev/null
+hpp_revoke "$la" 2> /dev/null
 is "$?" 2 "revoke of a lease already ended: exit 2"
-hp_revoke 999998 "$lb" 2> "$T/err"
+hpp_revoke 999998 "$lb" 2> "$T/err"
 is "$?" 2 "an unknown and a live lease together: exit 2"
 ok "the live one is revoked all the same" hp_until 5000 hp_dead "$HOLD_b"
 ok "its slot comes back: ready=3" hp_until 5000 hp_field_is rv ready 3
-hp_revoke 12abc 2> /dev/null
+hpp_revoke 12abc 2> /dev/null
 is "$?" 100 "a lease id that is not a number: exit 100"
-hp_revoke 2> /dev/null
+hpp_revoke 2> /dev/null
 is "$?" 100 "no lease and no -r: exit 100"
 ok "no slot was granted twice (log)" hp_log_no_double_grant
 

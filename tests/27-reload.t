@@ -31,7 +31,7 @@ sized() {
 
 # --- add a pool (SIGHUP) ---
 hp_pool fresh 1M 2
-ok "s6-svc -h: event=reload" hp_hup
+ok "s6-svc -h: event=reload" hpp_hup
 unlike "$(hp_log_kv event=reload | tail -n 1)" 'refused' "the reload was applied"
 ok "log: event=reload pools=3" hp_log_kv_has event=reload pools=3
 is "$(hp_field fresh count)" 2 "status: the new pool fresh, count=2"
@@ -50,7 +50,7 @@ ok "a holder on gone" hp_until 5000 hp_holds g
 gw=$!
 ok "a waiter on gone" hp_until 5000 hp_field_is gone waiters 1
 rm -rf "$P/gone"
-hp_revoke -r > "$T/out" 2> "$T/err"
+hpp_revoke -r > "$T/out" 2> "$T/err"
 is "$?" 0 "holdingpen-revoke -r after removing gone: exit 0"
 is "$(cat "$T/out" "$T/err")" "" "silent"
 ok "log: event=reload pools=3 (gone stays while leased)" hp_log_kv_has event=reload pools=3
@@ -64,7 +64,7 @@ is "$(hp_status gone | grep -c "^lease=$(hp_lease g) ")" 1 "status still lists t
 is "$(hp_field gone removed)" 1 "status: gone removed=1"
 hp_claim gone touch "$T/ran" 2> "$T/err"
 is "$?" 2 "a new claim on gone: exit 2"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 ok "prog was not run" test ! -e "$T/ran"
 hp_claim -n gone true 2> /dev/null
 is "$?" 2 "with -n: exit 2 too"
@@ -79,7 +79,7 @@ sized k1 keep
 ok "a holder on keep" hp_until 5000 hp_holds k1
 is "$(cat "$T/k1.size")" 1048576 "before the change: the resource has 1048576 bytes"
 echo 2M > "$P/keep/size"
-ok "s6-svc -h after keep/size became 2M" hp_hup
+ok "s6-svc -h after keep/size became 2M" hpp_hup
 is "$(hp_field keep size)" 2097152 "status: keep size=2097152"
 ok "the free slot is remade: ready=1" hp_until 10000 hp_field_is keep ready 1
 sized k2 keep
@@ -97,7 +97,7 @@ ok "keep: ready=2" hp_until 10000 hp_field_is keep ready 2
 
 # --- a smaller count ---
 echo 1 > "$P/fresh/count"
-ok "s6-svc -h after fresh/count became 1" hp_hup
+ok "s6-svc -h after fresh/count became 1" hpp_hup
 ok "status: fresh count=1 ready=1" hp_until 5000 eval 'hp_field_is fresh count 1 && hp_field_is fresh ready 1'
 ok "one helper less: three" hp_until 5000 eval 'test "$(hp_helper_count "$dpid")" -eq 3'
 
@@ -105,7 +105,7 @@ ok "one helper less: three" hp_until 5000 eval 'test "$(hp_helper_count "$dpid")
 echo banana > "$P/keep/size"
 hp_pool extra 1M 1
 n=$(hp_log_count 'reload refused')
-ok "s6-svc -h with keep/size = banana" hp_hup
+ok "s6-svc -h with keep/size = banana" hpp_hup
 ok "log: event=reload result=refused" hp_log_kv_has event=reload result=refused
 ok "log: a line naming the pool and the file" hp_until 2000 eval 'test "$(hp_log_count "reload refused.*pool keep.*size")" -gt "$n"'
 note "$(grep 'reload refused' "$T/log" | tail -n 1)"
@@ -118,14 +118,14 @@ is "$(cat "$T/k4.size")" 2097152 "with the old size"
 kill -TERM "$HOLD_k4"
 hp_claim fresh true
 is "$?" 0 "fresh still serves claims"
-hp_revoke -r > "$T/out" 2> "$T/err"
+hpp_revoke -r > "$T/out" 2> "$T/err"
 is "$?" 6 "holdingpen-revoke -r: exit 6"
-is "$(hp_lines "$T/err")" 1 "one line on stderr"
+is "$(hpp_lines "$T/err")" 1 "one line on stderr"
 like "$(cat "$T/err")" 'refused.*pool keep.*size' "it names the pool and the file"
 
 # --- fixed: the next reload goes through ---
 echo 3M > "$P/keep/size"
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "keep/size fixed: holdingpen-revoke -r exits 0"
 is "$(hp_field keep size)" 3145728 "status: keep size=3145728"
 is "$(hp_field extra count)" 1 "and extra is there"

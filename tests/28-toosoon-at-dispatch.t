@@ -5,17 +5,17 @@
 # after the first.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
 
 hp_pool sp 1M 1 ifelapsed=5
 hp_start_supervised -i "$R" -p "$T/pools"
 hp_wait_up || bail_out "the daemon did not become ready"
 
-hp_hold -u "$HP_NOBODY" h sp
+hp_hold -u "$HPP_NOBODY" h sp
 ok "nobody holds the only slot of sp" hp_until 5000 hp_holds h
 ( hp_claim sp true 2> "$T/w1.err" ; echo $? > "$T/w1.rc" ) < /dev/null &
 hp_track $!

@@ -9,12 +9,12 @@
 # node_exporter's textfile collector, and replaces it atomically.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 command -v promtool > /dev/null 2>&1 || skip_all "promtool (Debian package prometheus) is not installed"
 test -x /bin/execlineb || skip_all "/bin/execlineb (the example's interpreter) is not installed"
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 
 hp_pool open 1M 1 killdelay=1
 hp_pool other 1M 2 maxperuid=1
@@ -64,11 +64,11 @@ hp_claim -n open true 2> /dev/null
 is "$?" 5 "a claim -n on open: busy"
 hp_claim -t 300 open true 2> /dev/null
 is "$?" 99 "a claim -t 300 on open: timeout"
-hp_claim_as "$HP_NOBODY" other true 2> /dev/null
+hpp_claim_as "$HPP_NOBODY" other true 2> /dev/null
 is "$?" 1 "nobody (no rule) claims: denied"
 hp_claim nosuch true 2> /dev/null
 is "$?" 2 "a claim on a pool that does not exist: no such pool"
-hp_revoke "$(cat "$T/h.lease")"
+hpp_revoke "$(cat "$T/h.lease")"
 is "$?" 0 "the holder of open is revoked"
 ok "it dies of the careful kill (SIGCONT, then SIGINT)" hp_until 5000 hp_dead "$HOLD_h"
 hp_hold e exp
@@ -83,10 +83,10 @@ like "$victim" '^[0-9]+$' "the helper of pool open, a child of the daemon"
 kill -KILL "$victim"
 ok "it is respawned" hp_until 10000 all_settled
 mkdir "$T/pools/bad" && echo nonsense > "$T/pools/bad/kind" && echo 1M > "$T/pools/bad/size"
-hp_revoke -r 2> /dev/null
+hpp_revoke -r 2> /dev/null
 is "$?" 6 "a reload with a bad pool: refused"
 rm -rf "$T/pools/bad"
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "a reload: applied"
 ok "every slot ready, no lease" hp_until 10000 all_settled
 

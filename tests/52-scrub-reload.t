@@ -76,7 +76,7 @@ hold() {
 # --- a reload changes the size of a held slot's pool ---
 hold a resize
 echo 8M > "$P/resize/size"
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "reload: resize/size is 8M now"
 ok "the lease is still held" hp_stays 300 hp_alive "$HOLD_a"
 kill -TERM "$HOLD_a"
@@ -88,7 +88,7 @@ is "$(hp_log_kv_count event=helper-crash pool=resize)" 0 "no helper of resize co
 # --- a reload removes a held slot's pool ---
 hold b gone
 rm -rf "$P/gone"
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "reload: gone removed"
 ok "the lease is still held" hp_stays 300 hp_alive "$HOLD_b"
 kill -TERM "$HOLD_b"

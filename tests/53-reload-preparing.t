@@ -34,7 +34,7 @@ memfds() {
 
 # The first reload remakes the ready slots: both are preparing once it is applied.
 echo 256M > "$P/big/size"
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "reload to 256M: both slots are remade"
 size=256
 for i in 1 2 3 4 5 ; do
@@ -43,7 +43,7 @@ for i in 1 2 3 4 5 ; do
   ready=$(hp_log_kv_count event=helper-ready pool=big)
   prep=$(hp_field big preparing)
   echo ${size}M > "$P/big/size"
-  hp_revoke -r
+  hpp_revoke -r
   is "$?" 0 "reload $i to ${size}M, with $prep slots preparing and $ready ready so far"
   # both slots, stale now, are remade once their helper is done: two spawns
   ok "reload $i: both slots are remade" hp_until 20000 spawns_gt $((n + 1))

@@ -18,9 +18,9 @@
 command -v s6-fdholder-list > /dev/null 2>&1 || skip_all "s6-fdholder-list is not installed"
 hp_pool m 1M 1
 hp_pool o 1M 1
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 ok "the pools are ready" hp_until 10000 eval 'hp_field_is m ready 1 && hp_field_is o ready 1'
 soak=$(hp_probe hp-probe-soak) || bail_out "cannot build hp-probe-soak"
@@ -35,7 +35,7 @@ inode_of() {
 # holdingpend started) or "after" (3 s after)
 run_case() {
   _rc_name=$1
-  hpk_signal_fdholder STOP || bail_out "cannot stop the fd holder"
+  hpf_signal_fdholder STOP || bail_out "cannot stop the fd holder"
   _rc_i=0
   while test "$_rc_i" -lt "$2" ; do
     hp_claim -n o true 2> /dev/null
@@ -48,10 +48,10 @@ run_case() {
   _rc_lease=$(awk '$1 == "grant" { print $2 }' "$T/rec.$_rc_name")
   _rc_ino=$(awk '$1 == "grant" { print $4 }' "$T/rec.$_rc_name")
   _rc_pid=$(hp_daemon_pid)
-  hpk_daemon_signal KILL
-  hp_until 10000 eval '_rc_p=$(hp_daemon_pid) && test "$_rc_p" != "$_rc_pid" && hpk__is_comm "$_rc_p" holdingpend'
+  hpf_daemon_signal KILL
+  hp_until 10000 eval '_rc_p=$(hp_daemon_pid) && test "$_rc_p" != "$_rc_pid" && hpf__is_comm "$_rc_p" holdingpend'
   if test "$3" = during ; then sleep 0.3 ; else sleep 3 ; fi
-  hpk_signal_fdholder CONT
+  hpf_signal_fdholder CONT
   hp_wait_up 20000
   is "$?" 0 "$_rc_name: a new holdingpend is up"
   # A's lease comes back only if the fd holder did what was in the
@@ -59,7 +59,7 @@ run_case() {
   # it reads a turn, and a restore that waits 2 s for a stopped one gives
   # up: then A's lease is lost (doc/holdingpend.html says so), and what
   # must hold whatever happens is below: nobody gets A's memfd or bytes.
-  if hpk_leases | grep -q "^lease=$_rc_lease " ; then _rc_back=yes ; else _rc_back=no ; fi
+  if hpf_leases | grep -q "^lease=$_rc_lease " ; then _rc_back=yes ; else _rc_back=no ; fi
   note "$_rc_name: A's lease $_rc_lease held again: $_rc_back"
   _rc_out=$(timeout -s KILL 20 "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n m sh -c 'echo "ino=$(stat -L -c %i /proc/self/fd/$HOLDINGPEN_FD)" ; exec "$1"' sh "$(hp_probe hp-probe-read)" 2>&1)
   _rc_rc=$?

@@ -5,12 +5,12 @@
 # holdingpen-revoke -r: once dir is writable, the slot becomes ready and
 # serves claims; read-only again, the next reservation fails for good again.
 # (A dir that does not exist is not a failure for good: the pool is short
-# and its helper tries again by itself, see 32-file-dir.)
+# and its helper tries again by itself, see 39-file-dir.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 
 D=$T/dir
 mkdir "$D"
@@ -27,7 +27,7 @@ hp_wait_up || bail_out "the daemon did not become ready (a slot failed for good 
 ok "fl: the helper fails for good (log event=helper-failed)" hp_log_kv_has event=helper-failed pool=fl
 is "$(hp_field fl failed) $(hp_field fl ready)" "1 0" "status: fl failed=1 ready=0"
 ro_off
-ok "s6-svc -h once dir is writable" hp_hup
+ok "s6-svc -h once dir is writable" hpp_hup
 ok "the slot becomes ready: status ready=1 failed=0" hp_until 10000 eval 'hp_field_is fl ready 1 && hp_field_is fl failed 0'
 hp_claim -n fl true
 is "$?" 0 "a claim on fl succeeds"
@@ -38,7 +38,7 @@ nfail=$(hp_log_kv_count event=helper-failed pool=fl)
 hp_claim -n fl true
 ok "on a read-only dir, the re-reservation fails for good again" hp_until 10000 eval 'test "$(hp_log_kv_count event=helper-failed pool=fl)" -gt "$nfail" && hp_field_is fl failed 1'
 ro_off
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "holdingpen-revoke -r once dir is writable again: exit 0"
 ok "the slot gets another chance: ready=1 failed=0" hp_until 10000 eval 'hp_field_is fl ready 1 && hp_field_is fl failed 0'
 hp_claim -n fl true

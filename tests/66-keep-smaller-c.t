@@ -11,13 +11,13 @@
 . "$(dirname "$0")/lib-keep.sh"
 . "$(dirname "$0")/lib-policy.sh"
 
-hp_open_tmp
+hpp_open_tmp
 hp_pool m 1M 4
-hp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$T/rules" uid/65534 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1
-hpk_fdholder
-hp_start_supervised -c 8 -i "$T/rules" -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$T/rules" uid/65534 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1
+hpf_fdholder
+hp_start_supervised -c 8 -i "$T/rules" -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 ok "the pool is ready" hp_until 10000 hp_field_is m ready 4
 siglog=$(hp_probe hp-probe-siglog) || bail_out "cannot build hp-probe-siglog"
@@ -34,7 +34,7 @@ for n in a b c ; do
   eval "pid_$n=\$HP_BG_PID"
 done
 ok "three holders" hp_until 5000 eval 'grep -q "^grant" "$T/pub/a" && grep -q "^grant" "$T/pub/b" && grep -q "^grant" "$T/pub/c"'
-ok "their records are kept" hp_until 5000 hpk_all_kept
+ok "their records are kept" hp_until 5000 hpf_all_kept
 inodes=$(cat "$T/pub/a" "$T/pub/b" "$T/pub/c" | awk '$1 == "grant" { print $4 }' | tr '\n' ' ')
 note "the holders' inodes: $inodes"
 
@@ -47,8 +47,8 @@ token_there() {
 set_opt "'-c' '8'" "'-c' '2'"
 grep -q "'-c' '2'" "$HP_SVC/run" || bail_out "cannot change -c in the run script"
 pid=$(hp_daemon_pid)
-hpk_daemon_signal KILL
-hpk_wait_restart "$pid"
+hpf_daemon_signal KILL
+hpf_wait_restart "$pid"
 is "$?" 0 "a new holdingpend, with -c 2, is up"
 note "$(grep 'event=restore' "$T/log" | tail -n 1)"
 st=$(timeout -s KILL 3 "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" -k 2>&1)
@@ -81,18 +81,18 @@ hp_until 5000 hp_all_dead $holders
 # -C: leases taken back count toward a uid's connections
 set_opt "'-c' '2'" "'-c' '8' '-C' '2'"
 pid=$(hp_daemon_pid)
-hpk_daemon_signal KILL
-hpk_wait_restart "$pid"
+hpf_daemon_signal KILL
+hpf_wait_restart "$pid"
 ok "every slot is ready" hp_until 10000 hp_field_is m ready 4
 for n in d e ; do
   hp_bg s6-applyuidgid -u 65534 -g 65534 -G "" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" -n m "$siglog" "$T/pub/$n" 60 holder
 done
 ok "nobody holds two slots" hp_until 5000 eval 'grep -q "^grant" "$T/pub/d" && grep -q "^grant" "$T/pub/e"'
-nok "before the restart, nobody's third connection is refused (-C 2)" hp_status_as "$HP_NOBODY"
+nok "before the restart, nobody's third connection is refused (-C 2)" hpp_status_as "$HPP_NOBODY"
 pid=$(hp_daemon_pid)
-hpk_daemon_signal KILL
-hpk_wait_restart "$pid"
-is "$(hpk_leases | grep -c 'uid=65534')" 2 "nobody's two leases are taken back"
-nok "after the restart, nobody's third connection is refused too" hp_status_as "$HP_NOBODY"
+hpf_daemon_signal KILL
+hpf_wait_restart "$pid"
+is "$(hpf_leases | grep -c 'uid=65534')" 2 "nobody's two leases are taken back"
+nok "after the restart, nobody's third connection is refused too" hpp_status_as "$HPP_NOBODY"
 ok "root still gets a status" hp_status
 done_testing

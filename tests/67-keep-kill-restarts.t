@@ -14,9 +14,9 @@ ROUNDS=${HP_KR_ROUNDS:-4}
 case $SEED$ROUNDS in *[!0-9]*) bail_out "HP_KR_SEED and HP_KR_ROUNDS must be numbers" ;; esac
 note "seed $SEED (HP_KR_SEED=$SEED to run it again)"
 hp_pool x 1M 2 expire=2 killdelay=1
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 ok "the pool is ready" hp_until 10000 hp_field_is x ready 2
 siglog=$(hp_probe hp-probe-siglog) || bail_out "cannot build hp-probe-siglog"
@@ -30,9 +30,9 @@ awk -v n="$ROUNDS" -v seed="$SEED" 'BEGIN { srand(seed)
 restarts=0 ; notup=
 restart() {
   _r_pid=$(hp_daemon_pid) || { notup="no daemon" ; return 1 ; }
-  if test $((restarts % 2)) -eq 0 ; then hpk_daemon_signal KILL ; else s6-svc -r "$HP_SVC" ; fi
+  if test $((restarts % 2)) -eq 0 ; then hpf_daemon_signal KILL ; else s6-svc -r "$HP_SVC" ; fi
   restarts=$((restarts + 1))
-  hpk_wait_restart "$_r_pid" || { notup="not ready after restart $restarts" ; return 1 ; }
+  hpf_wait_restart "$_r_pid" || { notup="not ready after restart $restarts" ; return 1 ; }
 }
 
 round=0
@@ -85,5 +85,5 @@ is "$early" "" "no step of any careful kill came early"
 # (lease ids start again at 1 after a restart with no lease: the pid too)
 dup=$(hp_log_kv event=kill sent=yes | sed -n 's/.* lease=\([0-9]*\) pid=\([0-9]*\) signal=\([A-Z]*\).*/\1 \2 \3/p' | sort | uniq -d)
 is "$dup" "" "the log shows no signal sent twice to a lease"
-ok "no lease is left" hp_until 3000 eval 'test -z "$(hpk_leases)"'
+ok "no lease is left" hp_until 3000 eval 'test -z "$(hpf_leases)"'
 done_testing

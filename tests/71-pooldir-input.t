@@ -103,7 +103,7 @@ dpid=$(hp_daemon_pid)
 reload_refused() {
   _line="reload refused, keeping the old configuration: $1\$"
   _n=$(hp_log_count "$_line")
-  ok "$2: s6-svc -h is answered" hp_hup
+  ok "$2: s6-svc -h is answered" hpp_hup
   ok "$2: log: reload refused, naming the pool and the file" \
     hp_until 2000 eval 'test "$(hp_log_count "$_line")" -gt "$_n"'
   is "$(hp_field a size)" 1048576 "$2: pool a keeps its configuration"
@@ -125,7 +125,7 @@ reload_refused "pool TODO: file TODO: not a directory: every entry of the pool d
 rm "$P/TODO"
 
 echo 60 > "$P/a/expires"
-hp_revoke -r > "$T/out" 2> "$T/err"
+hpp_revoke -r > "$T/out" 2> "$T/err"
 is "$?" 6 "the typo a/expires: holdingpen-revoke -r exits 6"
 like "$(cat "$T/err")" "pool a: file expires: unknown setting" "and names the pool and the file"
 rm "$P/a/expires"
@@ -134,7 +134,7 @@ hp_pool g 1M 1 kind=file "dir=$T/ww"
 reload_refused "pool g: file dir: $T/ww: writable by its group or by anyone, and not both sticky and root-owned \\(like /tmp\\)" "a world-writable dir"
 rm -r "$P/g"
 
-hp_revoke -r
+hpp_revoke -r
 is "$?" 0 "all fixed: the reload goes through"
 hp_claim a true
 is "$?" 0 "a serves claims"

@@ -11,11 +11,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 hp_setup
-hp_open_tmp
+hpp_open_tmp
 
 R="$T/rules"
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=p HOLDINGPEN_STATUS=1
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/65534 HOLDINGPEN_CLAIM_REGEX=p HOLDINGPEN_STATUS=1
 hp_pool p 4M 1
 hp_pool q 4M 1
 hp_start_supervised -c 24 -C 12 -i "$R" -p "$T/pools"
@@ -58,12 +58,12 @@ ok "log: event=client-error uid=65533 reason=full" hp_until 2000 eval 'test "$(f
 is "$(full 65533)" 1 "logged once"
 ok "root's status is still answered within a second" answered_within_1s hp_status
 ok "root's claim is still answered within a second" answered_within_1s hp_claim -n q true
-cmp_ok "$(hp_status_as "$HP_NOBODY" > /dev/null 2>&1 ; echo $?)" -ne 0 "a 13th connection of nobody is refused"
+cmp_ok "$(hpp_status_as "$HPP_NOBODY" > /dev/null 2>&1 ; echo $?)" -ne 0 "a 13th connection of nobody is refused"
 
 kill "$flood1" "$flood2"
 wait "$flood1" "$flood2" 2> /dev/null
 ok "the flood's connections go" hp_until 3000 eval 'test "$(conns)" -eq "$conns0"'
-ok "nobody's status is answered again" answered_within_1s hp_status_as "$HP_NOBODY"
+ok "nobody's status is answered again" answered_within_1s hpp_status_as "$HPP_NOBODY"
 
 # --- a uid with a claim right cannot queue more than 12 claims ---
 hp_hold h p

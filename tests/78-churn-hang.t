@@ -9,11 +9,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
 hp_setup
-hp_open_tmp
+hpp_open_tmp
 probe=$(hp_probe hp-probe-hostile) || bail_out "cannot build hp-probe-hostile"
 
 R="$T/rules"
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 hp_pool p 4M 1
 hp_start_supervised -i "$R" -p "$T/pools" -t 1000
 hp_wait_up || bail_out "the daemon did not become ready"

@@ -13,51 +13,51 @@
 
 keepsecs=3
 hp_pool m 1M 4
-hpk_fdholder
+hpf_fdholder
 # the broker starts once the fd holder is up, not beside it
 mkdir -p "$T/scan/holdingpen"
 touch "$T/scan/holdingpen/down"
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER" -F "$keepsecs"
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER" -F "$keepsecs"
 # half a second with no broker at each restart, as on a loaded machine:
 # a window long enough for claims to come while nothing accepts them
-hpk_slow_start 0.5
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_slow_start 0.5
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_until 5000 s6-svok "$HP_SVC" || bail_out "s6-supervise did not start"
 s6-svc -u "$HP_SVC"
 hp_wait_up || bail_out "the daemon did not become ready"
 
-ok "holdingpend keeps its listening socket in the fd holder, as $(hpk_listen_id)" hp_until 3000 hpk_listen_kept
-inode0=$(hpk_listen_inodes)
+ok "holdingpend keeps its listening socket in the fd holder, as $(hpf_listen_id)" hp_until 3000 hpf_listen_kept
+inode0=$(hpf_listen_inodes)
 is "$(printf '%s\n' "$inode0" | grep -c .)" 1 "one socket listens on the path"
 
 n=0
 for how in term kill kill term ; do
   n=$((n + 1))
   pid=$(hp_daemon_pid)
-  hpk_claims_start m
+  hpf_claims_start m
   sleep 0.5
   t0=$(hp_now_ms)
   if test "$how" = kill ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpk_wait_restart "$pid"
+  hpf_wait_restart "$pid"
   is "$?" 0 "$n $how: a new holdingpend is up and ready"
   t1=$(hp_now_ms)
   sleep 0.5
-  hpk_claims_stop
-  note "$n $how: $(wc -l < "$T/claims") claims, $(hpk_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
+  hpf_claims_stop
+  note "$n $how: $(wc -l < "$T/claims") claims, $(hpf_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
     "their exit codes: $(awk '{ print $2 }' "$T/claims" | sort | uniq -c | tr -s ' \n' ' ')"
-  cmp_ok "$(hpk_claims_across "$t0" "$t1")" -ge 1 "$n $how: claims were made during the restart"
-  is "$(hpk_claims_refused)" 0 "$n $how: none was refused a connection"
+  cmp_ok "$(hpf_claims_across "$t0" "$t1")" -ge 1 "$n $how: claims were made during the restart"
+  is "$(hpf_claims_refused)" 0 "$n $how: none was refused a connection"
   grep ' 111 ' "$T/claims" | sed 's/^/# /'
-  is "$(hpk_claims_failed_between "$t0" "$t1")" "" "$n $how: every claim made during the restart was granted"
-  is "$(hpk_listen_inodes)" "$inode0" "$n $how: the same socket listens on the path (inode $inode0)"
+  is "$(hpf_claims_failed_between "$t0" "$t1")" "" "$n $how: every claim made during the restart was granted"
+  is "$(hpf_listen_inodes)" "$inode0" "$n $how: the same socket listens on the path (inode $inode0)"
   is "$(hp_log_count 'holdingpen-daemon: info: listening socket taken back from the fd holder: ')" "$n" "$n $how: the log says it was taken back"
-  ok "$n $how: the new holdingpend keeps it in turn" hp_until 3000 hpk_listen_kept
+  ok "$n $how: the new holdingpend keeps it in turn" hp_until 3000 hpf_listen_kept
 done
 is "$(hp_claim -n m echo granted 2>&1)" granted "a claim after the restarts is granted"
 
 # --- stopped for good: not kept past -F, and refused, not left waiting ---
 ok "the broker is stopped for good" hp_svc_down
-ok "within $keepsecs s the socket is no longer kept" hp_until $((keepsecs * 1000 + 2000)) eval '! hpk_listen_kept'
+ok "within $keepsecs s the socket is no longer kept" hp_until $((keepsecs * 1000 + 2000)) eval '! hpf_listen_kept'
 t0=$(hp_now_ms)
 out=$(hp_claim -n m true 2>&1)
 rc=$?

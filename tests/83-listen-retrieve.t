@@ -12,45 +12,45 @@
 . "$(dirname "$0")/lib-keep.sh"
 
 hp_pool m 1M 4
-hpk_fdholder
+hpf_fdholder
 # the broker starts once the fd holder is up, not beside it
 mkdir -p "$T/scan/holdingpen"
 touch "$T/scan/holdingpen/down"
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
 # half a second with no broker at each restart, as on a loaded machine:
 # a window long enough for claims to come while nothing accepts them
-hpk_slow_start 0.5
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_slow_start 0.5
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_until 5000 s6-svok "$HP_SVC" || bail_out "s6-supervise did not start"
 s6-svc -u "$HP_SVC"
 hp_wait_up || bail_out "the daemon did not become ready"
 hp_probe hp-probe-getfd > /dev/null || bail_out "cannot build hp-probe-getfd"
-id=$(hpk_listen_id)
+id=$(hpf_listen_id)
 
 ok "first start, nothing kept: no word about a kept socket" eval '! hp_log_has "listening socket|kept as"'
-inode0=$(hpk_listen_inodes)
+inode0=$(hpf_listen_inodes)
 is "$(printf '%s\n' "$inode0" | grep -c .)" 1 "one socket listens on the path"
 
 # --- the socket, kept by the test: taken back at each restart ---
 for how in term kill ; do
-  ok "$how: the running holdingpend's socket is stored in the fd holder" hpk_store_listen
+  ok "$how: the running holdingpend's socket is stored in the fd holder" hpf_store_listen
   pid=$(hp_daemon_pid)
-  hpk_claims_start m
+  hpf_claims_start m
   sleep 0.5
   t0=$(hp_now_ms)
   if test "$how" = kill ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpk_wait_restart "$pid"
+  hpf_wait_restart "$pid"
   is "$?" 0 "$how: a new holdingpend is up and ready"
   t1=$(hp_now_ms)
   sleep 0.5
-  hpk_claims_stop
-  note "$how: $(wc -l < "$T/claims") claims, $(hpk_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
+  hpf_claims_stop
+  note "$how: $(wc -l < "$T/claims") claims, $(hpf_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
     "their exit codes: $(awk '{ print $2 }' "$T/claims" | sort | uniq -c | tr -s ' \n' ' ')"
-  cmp_ok "$(hpk_claims_across "$t0" "$t1")" -ge 1 "$how: claims were made during the restart"
-  is "$(hpk_claims_refused)" 0 "$how: none was refused a connection"
+  cmp_ok "$(hpf_claims_across "$t0" "$t1")" -ge 1 "$how: claims were made during the restart"
+  is "$(hpf_claims_refused)" 0 "$how: none was refused a connection"
   grep ' 111 ' "$T/claims" | sed 's/^/# /'
-  is "$(hpk_claims_failed_between "$t0" "$t1")" "" "$how: every claim made during the restart was granted"
-  is "$(hpk_listen_inodes)" "$inode0" "$how: the same socket listens on the path (inode $inode0)"
+  is "$(hpf_claims_failed_between "$t0" "$t1")" "" "$how: every claim made during the restart was granted"
+  is "$(hpf_listen_inodes)" "$inode0" "$how: the same socket listens on the path (inode $inode0)"
   is "$(hp_log_count 'holdingpen-daemon: info: listening socket taken back from the fd holder: ')" \
     "$([ $how = term ] && echo 1 || echo 2)" "$how: the log says it was taken back"
   is "$(hp_claim -n m echo granted 2>&1)" granted "$how: a claim after the restart is granted"
@@ -68,34 +68,34 @@ refused() {
   is "$(hp_log_count "refusing the listening socket kept as ")" $((_r_n + 1)) "$1: one line refuses it"
   like "$(grep 'refusing the listening socket kept as ' "$T/log" | tail -n 1)" \
     "^holdingpen-daemon: warning: refusing the listening socket kept as $id: $2; binding $HP_SOCKET\$" "$1: it says why"
-  is "$(hpk_listen_inodes | grep -c .)" 1 "$1: one socket listens on the path"
-  isnt "$(hpk_listen_inodes)" "$inode0" "$1: a new one"
+  is "$(hpf_listen_inodes | grep -c .)" 1 "$1: one socket listens on the path"
+  isnt "$(hpf_listen_inodes)" "$inode0" "$1: a new one"
   is "$(hp_claim -n m echo granted 2>&1)" granted "$1: a claim is granted"
-  inode0=$(hpk_listen_inodes)
+  inode0=$(hpf_listen_inodes)
 }
 
 # down_store CMD...: the service down, CMD's stdin stored under the identifier
 down_store() {
   hp_svc_down || bail_out "the service did not go down"
-  s6-fdholder-delete "$HPK_FDHOLDER" "$id" 2> /dev/null
+  s6-fdholder-delete "$HPF_FDHOLDER" "$id" 2> /dev/null
   "$@"
 }
 
-down_store s6-ipcserver-socketbinder "$T/elsewhere" s6-fdholder-store "$HPK_FDHOLDER" "$id"
+down_store s6-ipcserver-socketbinder "$T/elsewhere" s6-fdholder-store "$HPF_FDHOLDER" "$id"
 refused "bound elsewhere" 'it is bound to another path'
-down_store s6-ipcserver-socketbinder -b 0 "$HP_SOCKET" s6-fdholder-store "$HPK_FDHOLDER" "$id"
+down_store s6-ipcserver-socketbinder -b 0 "$HP_SOCKET" s6-fdholder-store "$HPF_FDHOLDER" "$id"
 refused "not listening" 'it is not listening'
-down_store s6-ipcserver-socketbinder -m -b 0 "$HP_SOCKET" s6-fdholder-store "$HPK_FDHOLDER" "$id"
+down_store s6-ipcserver-socketbinder -m -b 0 "$HP_SOCKET" s6-fdholder-store "$HPF_FDHOLDER" "$id"
 refused "datagram" 'it is not a stream socket'
-down_store s6-fdholder-store "$HPK_FDHOLDER" "$id" < "$T/log"
+down_store s6-fdholder-store "$HPF_FDHOLDER" "$id" < "$T/log"
 refused "a file" 'it is not a socket'
 
-ok "the socket stored again" hpk_store_listen
+ok "the socket stored again" hpf_store_listen
 hp_svc_down || bail_out "the service did not go down"
 rm -f "$HP_SOCKET"
 refused "its path removed" 'its path no longer exists'
 
-ok "the socket stored again" hpk_store_listen
+ok "the socket stored again" hpf_store_listen
 hp_svc_down || bail_out "the service did not go down"
 rm -f "$HP_SOCKET"
 s6-ipcserver-socketbinder "$HP_SOCKET" true
@@ -103,7 +103,7 @@ ok "another socket made at its path" test -S "$HP_SOCKET"
 refused "its path another socket's" "its path is now another socket's"
 
 # --- no fd holder: bound anew, at once ---
-ok "the socket stored again" hpk_store_listen
+ok "the socket stored again" hpf_store_listen
 hp_svc_down
 s6-svc -d "$T/scan/fdholder"
 ok "the fd holder goes" hp_until 5000 eval '! s6-svstat -o up "$T/scan/fdholder" | grep -qx true'
@@ -114,6 +114,6 @@ t1=$(hp_now_ms)
 is "$(hp_log_count 'unable to connect to the fd holder at .* to take back the listening socket; binding ')" $((n + 1)) "no fd holder: one line says so"
 cmp_ok $((t1 - t0)) -lt 5000 "no fd holder: ready in $((t1 - t0)) ms"
 is "$(hp_claim -n m echo granted 2>&1)" granted "no fd holder: a claim is granted"
-isnt "$(hpk_listen_inodes)" "$inode0" "no fd holder: a new socket"
+isnt "$(hpf_listen_inodes)" "$inode0" "no fd holder: a new socket"
 
 done_testing

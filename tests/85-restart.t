@@ -10,9 +10,9 @@
 
 MB=1048576
 hp_pool m 16M 4
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 reader=$(hp_probe hp-probe-read) || bail_out "cannot build hp-probe-read"
 
@@ -20,7 +20,7 @@ hp_hold a m
 hp_hold b m
 ok "two holders" hp_until 5000 eval 'hp_holds a && hp_holds b'
 is "$(hp_field m held)" 2 "status: held=2"
-leases0=$(hpk_leases)
+leases0=$(hpf_leases)
 note "$leases0"
 is "$(printf '%s\n' "$leases0" | grep -c .)" 2 "two lease records"
 
@@ -32,7 +32,7 @@ restart() {
   sampler=$!
   hp_track "$sampler"
   if test "$1" = kill ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpk_wait_restart "$pid"
+  hpf_wait_restart "$pid"
   r=$?
   sleep 0.3
   kill "$sampler" ; wait "$sampler" 2>/dev/null
@@ -45,7 +45,7 @@ for how in kill term ; do
   is "$?" 0 "$how: a new holdingpend is up and ready"
   note "$how: Shmem before $base, peak during the restart $peak"
   cmp_ok $((peak - base)) -le $((16 * MB + $(hp_shmem_slack))) "$how: Shmem never rose by more than one slot"
-  is "$(hpk_leases)" "$leases0" "$how: status lists the same leases (ids, pool, slot, uid, gid, pid, expiry)"
+  is "$(hpf_leases)" "$leases0" "$how: status lists the same leases (ids, pool, slot, uid, gid, pid, expiry)"
   ok "$how: the log says what was taken back" hp_log_has 'event=restore leases=2 slots=4'
   is "$(hp_field m ready)" 2 "$how: the two free slots are ready"
   is "$(hp_field m held)" 2 "$how: held=2"
@@ -77,7 +77,7 @@ waiter=$HP_BG_PID
 ok "a claim waits" hp_until 5000 eval 'test "$(hp_field m waiters)" = 1'
 pid=$(hp_daemon_pid)
 kill -KILL "$pid"
-hpk_wait_restart "$pid"
+hpf_wait_restart "$pid"
 is "$?" 0 "a new holdingpend is up"
 ok "the waiting claim is still waiting, not failed" hp_stays 1000 eval '! test -e "$T/waiter" && hp_alive "$waiter"'
 is "$(hp_field m held)" 4 "the four leases are still held: nothing for the waiter yet"

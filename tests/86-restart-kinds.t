@@ -16,10 +16,10 @@ hp_pool bm 64M 1 kind=ballast-mem
 hp_pool f 8M 2 kind=file "dir=$fs/f"
 hp_pool e 4M 1 expire=1 killdelay=3
 hp_pool r 4M 1 killdelay=3
-hpk_fdholder
+hpf_fdholder
 shmem0=$(hp_shmem)
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER" -F 3
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER" -F 3
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 
 # --- a ballast lease and a file lease across a SIGKILL ---
@@ -32,7 +32,7 @@ pid=$(hp_daemon_pid)
 ( while : ; do echo "$(hp_shmem) $(hpk_avail "$fs")" ; sleep 0.02 ; done ) > "$T/samples" &
 sampler=$! ; hp_track "$sampler"
 kill -KILL "$pid"
-hpk_wait_restart "$pid"
+hpf_wait_restart "$pid"
 is "$?" 0 "after SIGKILL a new holdingpend is up and ready"
 sleep 0.3
 kill "$sampler" ; wait "$sampler" 2> /dev/null
@@ -61,7 +61,7 @@ ok "both got their SIGCONT" hp_until 3000 eval 'test "$(hp_log_kv_count event=ki
 pid=$(hp_daemon_pid)
 cont=$(hp_log_kv_count event=kill signal=CONT)
 kill -KILL "$pid"
-hpk_wait_restart "$pid"
+hpf_wait_restart "$pid"
 is "$?" 0 "after SIGKILL a new holdingpend is up"
 is "$(hp_status | grep -c '^lease=.* ending=1')" 2 "status: both leases are still ending"
 ok "the new holdingpend sends SIGTERM to x" hp_until 10000 hp_log_kv_has event=kill lease="$(hp_lease x)" signal=TERM
@@ -75,14 +75,14 @@ hp_hold z f
 ok "a holder on f" hp_until 5000 hp_holds z
 # past -F, everything is still kept: refreshed, the held slot's resource too
 sleep 4
-is "$(s6-fdholder-list "$HPK_FDHOLDER" | grep -cE '^holdingpen/(slot|held)/')" 5 "after more than -F seconds the fd holder still keeps all 5 slots' resources, the held one's too"
-is "$(s6-fdholder-list "$HPK_FDHOLDER" | grep -c "^holdingpen/lease/$(hp_lease z)/")" 1 "and z's lease"
+is "$(s6-fdholder-list "$HPF_FDHOLDER" | grep -cE '^holdingpen/(slot|held)/')" 5 "after more than -F seconds the fd holder still keeps all 5 slots' resources, the held one's too"
+is "$(s6-fdholder-list "$HPF_FDHOLDER" | grep -c "^holdingpen/lease/$(hp_lease z)/")" 1 "and z's lease"
 pid=$(hp_daemon_pid)
 helpers=$(hp_helper_pids "$pid")
 s6-svc -d "$HP_SVC"
 ok "the broker and its helpers are gone" hp_until 5000 hp_all_dead "$pid" $helpers
 ok "within -F 3 s (and a second), the fd holder keeps nothing of holdingpen" \
-  hp_until 5000 eval 'test -z "$(s6-fdholder-list "$HPK_FDHOLDER" | grep "^holdingpen/")"'
+  hp_until 5000 eval 'test -z "$(s6-fdholder-list "$HPF_FDHOLDER" | grep "^holdingpen/")"'
 # what stays: the held file slot, on a tmpfs, which counts as Shmem
 ok "the unheld reservations are given back: Shmem back to its level before the start, but the held file slot" \
   hp_until 3000 eval 'test $(($(hp_shmem) - shmem0)) -le $((8 * MB + $(hp_shmem_slack)))'

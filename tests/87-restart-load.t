@@ -10,9 +10,9 @@
 
 MB=1048576
 hp_pool m 8M 4
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 sleep 0.5
 shmem0=$(hp_shmem)
@@ -54,7 +54,7 @@ for i in $(seq 1 20) ; do
   sleep 0.4
   pid=$(hp_daemon_pid) || { bad=$((bad + 1)) ; continue ; }
   if test $((i % 2)) -eq 1 ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpk_wait_restart "$pid" || bad=$((bad + 1))
+  hpf_wait_restart "$pid" || bad=$((bad + 1))
   # at any moment, a slot is in at most one lease
   dup=$(hp_status | sed -n 's/^lease=.* slot=\([0-9]*\) .*/\1/p' | sort | uniq -d)
   test -z "$dup" || { diag "restart $i: slot $dup in two leases" ; bad=$((bad + 1)) ; }

@@ -8,25 +8,25 @@
 
 hp_pool a 4M 2
 hp_pool b 4M 1
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 
 hp_hold x a
 hp_hold y a
 hp_hold z b
 ok "two holders on a, one on b" hp_until 5000 eval 'hp_holds x && hp_holds y && hp_holds z'
-leases0=$(hpk_leases)
+leases0=$(hpf_leases)
 
 # the next broker has a with one slot, and no b
 rm -rf "$T/pools/b"
 echo 1 > "$T/pools/a/count"
 pid=$(hp_daemon_pid)
 kill -KILL "$pid"
-hpk_wait_restart "$pid"
+hpf_wait_restart "$pid"
 is "$?" 0 "a new holdingpend is up with the new configuration"
-is "$(hpk_leases)" "$leases0" "the three leases are held, as before"
+is "$(hpf_leases)" "$leases0" "the three leases are held, as before"
 is "$(hp_field b removed)" 1 "pool b is listed as removed while its lease lives"
 is "$(hp_field a held)" 2 "pool a: both its leases are held, one on a slot it no longer has"
 hp_claim -n b true 2> /dev/null

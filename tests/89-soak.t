@@ -55,9 +55,9 @@ note "soak: $CYCLES cycles, seed $SEED (HP_SOAK_CYCLES=$CYCLES HP_SOAK_SEED=$SEE
 holder=$(hp_probe hp-probe-soak) || bail_out "cannot build hp-probe-soak"
 hp_pool m 4M 4
 hp_pool x 4M 2 expire=2 killdelay=1
-hpk_fdholder
-hp_start_supervised -p "$T/pools" -f "$HPK_FDHOLDER"
-hpk_fdholder_up || bail_out "the fd holder did not come up"
+hpf_fdholder
+hp_start_supervised -p "$T/pools" -f "$HPF_FDHOLDER"
+hpf_fdholder_up || bail_out "the fd holder did not come up"
 hp_wait_up || bail_out "the daemon did not become ready"
 
 # The claimant loops export this run's mark, so that every process they
@@ -87,7 +87,7 @@ pid0=$(hp_daemon_pid) || bail_out "no daemon"
 fds0=$(hp_fd_count "$pid0")
 helpers0=$(hp_helper_count "$pid0")
 shmem0=$(hp_shmem)
-entries0=$(s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null | sort)
+entries0=$(s6-fdholder-list "$HPF_FDHOLDER" 2> /dev/null | sort)
 note "idle: $fds0 fds, $helpers0 helpers, Shmem $shmem0, $(printf '%s\n' "$entries0" | grep -c .) fd holder entries"
 is "$helpers0" 6 "six helpers for six slots"
 
@@ -197,7 +197,7 @@ fault() {
       _ft_t0=$(hp_now_ms)
       if test "$2" = kill ; then kill -KILL "$_ft_p" && kills=$((kills + 1))
       else s6-svc -r "$HP_SVC" && restarts=$((restarts + 1)) ; fi
-      if hpk_wait_restart "$_ft_p" ; then
+      if hpf_wait_restart "$_ft_p" ; then
         echo $(($(hp_now_ms) - _ft_t0)) >> "$T/restart-ms"
       else
         stopped="holdingpend was not ready again 30 s after a $2 at cycle $1" ; return 1
@@ -294,7 +294,7 @@ if test -z "$stopped" ; then
   ok "the daemon's fds are back to their idle count ($fds0)" hp_until 10000 eval 'test "$(hp_fd_count "$pid")" -eq "$fds0"'
   is "$(hp_helper_count "$pid")" "$helpers0" "as many helpers as when idle"
   ok "Shmem is back to its idle level" hp_until 10000 eval 'test $(( $(hp_shmem) - shmem0 )) -lt $((SLOT / 2))'
-  ok "the fd holder keeps what it kept when idle" hp_until 10000 eval 'test "x$(s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null | sort)" = "x$entries0"'
+  ok "the fd holder keeps what it kept when idle" hp_until 10000 eval 'test "x$(s6-fdholder-list "$HPF_FDHOLDER" 2> /dev/null | sort)" = "x$entries0"'
 else
   skip "the soak stopped: $stopped" 5
 fi

@@ -1,16 +1,17 @@
 # Sourced by the tests of leases and reservations that outlive the broker,
 # after lib.sh: an s6-fdholderd companion in the same scan directory.
+# Its functions are hpf_* (f for the fd holder), its variables HPF_*.
 #
-#   hpk_fdholder       makes the fd holder's service ($T/scan/fdholder, its
-#                      socket $HPK_FDHOLDER) with rules that let root keep
+#   hpf_fdholder       makes the fd holder's service ($T/scan/fdholder, its
+#                      socket $HPF_FDHOLDER) with rules that let root keep
 #                      and take back holdingpen/ identifiers
-#   hpk_wait_restart OLDPID
+#   hpf_wait_restart OLDPID
 #                      waits until s6-supervise has started another
 #                      holdingpend and it is ready
-#   hpk_leases         the status's lease records, sorted, without age
+#   hpf_leases         the status's lease records, sorted, without age
 
-hpk_fdholder() {
-  HPK_FDHOLDER=$T/fdholder
+hpf_fdholder() {
+  HPF_FDHOLDER=$T/fdholder
   mkdir -p "$T/fdrules/uid/0/env" "$T/scan/fdholder"
   : > "$T/fdrules/uid/0/allow"
   echo '^holdingpen/' > "$T/fdrules/uid/0/env/S6_FDHOLDER_STORE_REGEX"
@@ -20,73 +21,73 @@ hpk_fdholder() {
   {
     echo '#!/bin/sh'
     echo "exec 2>>$(hp__quote "$T/fdholder.log")"
-    echo "exec s6-fdholder-daemon -1 -n 4000 -i $(hp__quote "$T/fdrules") $(hp__quote "$HPK_FDHOLDER")"
+    echo "exec s6-fdholder-daemon -1 -n 4000 -i $(hp__quote "$T/fdrules") $(hp__quote "$HPF_FDHOLDER")"
   } > "$T/scan/fdholder/run"
   chmod 755 "$T/scan/fdholder/run"
   echo 1 > "$T/scan/fdholder/notification-fd"
 }
 
-hpk_fdholder_up() {
+hpf_fdholder_up() {
   hp_until 5000 s6-svok "$T/scan/fdholder" && s6-svwait -U -t 10000 "$T/scan/fdholder"
 }
 
-hpk_new_daemon() {
+hpf_new_daemon() {
   _hnd=$(hp_daemon_pid) && test "$_hnd" != "$1"
 }
 
-hpk_wait_restart() {
-  hp_until 10000 hpk_new_daemon "$1" && hp_wait_up 20000
+hpf_wait_restart() {
+  hp_until 10000 hpf_new_daemon "$1" && hp_wait_up 20000
 }
 
-hpk_leases() {
+hpf_leases() {
   hp_status | sed -n 's/ age=[0-9]*//p' | grep '^lease=' | sort
 }
 
 # --- the listening socket kept in the fd holder ------------------------------
 #
-#   hpk_listen_id      the identifier holdingpend keeps its socket under
-#   hpk_listen_inodes  the inodes of the listening sockets bound to
+#   hpf_listen_id      the identifier holdingpend keeps its socket under
+#   hpf_listen_inodes  the inodes of the listening sockets bound to
 #                      $HP_SOCKET (from /proc/net/unix), one a line
-#   hpk_store_listen   stores the running holdingpend's own listening
-#                      socket (its stdin) under hpk_listen_id, replacing
+#   hpf_store_listen   stores the running holdingpend's own listening
+#                      socket (its stdin) under hpf_listen_id, replacing
 #                      what was there
-#   hpk_listen_kept    the fd holder has something under hpk_listen_id
-#   hpk_slow_start SECS  the broker's run script waits SECS before it
+#   hpf_listen_kept    the fd holder has something under hpf_listen_id
+#   hpf_slow_start SECS  the broker's run script waits SECS before it
 #                      starts: a restart leaves that long with no broker
-#   hpk_claims_start POOL / hpk_claims_stop
+#   hpf_claims_start POOL / hpf_claims_stop
 #                      -n claims one after the other in two loops in the background;
 #                      $T/claims gets "STARTMS RC ENDMS FIRST-ERROR-LINE" for each
 
-hpk_listen_id() {
+hpf_listen_id() {
   echo "holdingpen/listen$HP_SOCKET"
 }
 
-hpk_listen_inodes() {
+hpf_listen_inodes() {
   # Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is
   # __SO_ACCEPTCON, a listening socket
   awk -v p="$HP_SOCKET" '$4 == "00010000" && $8 == p { print $7 }' /proc/net/unix | sort -u
 }
 
-hpk_store_listen() {
+hpf_store_listen() {
   _hsl_pid=$(hp_daemon_pid) || return 1
   _hsl_getfd=$(hp_probe hp-probe-getfd) || return 1
-  s6-fdholder-delete "$HPK_FDHOLDER" "$(hpk_listen_id)" 2> /dev/null
-  "$_hsl_getfd" "$_hsl_pid" 0 s6-fdholder-store "$HPK_FDHOLDER" "$(hpk_listen_id)"
+  s6-fdholder-delete "$HPF_FDHOLDER" "$(hpf_listen_id)" 2> /dev/null
+  "$_hsl_getfd" "$_hsl_pid" 0 s6-fdholder-store "$HPF_FDHOLDER" "$(hpf_listen_id)"
 }
 
-hpk_listen_kept() {
-  s6-fdholder-list "$HPK_FDHOLDER" | grep -qxF -- "$(hpk_listen_id)"
+hpf_listen_kept() {
+  s6-fdholder-list "$HPF_FDHOLDER" | grep -qxF -- "$(hpf_listen_id)"
 }
 
-hpk_slow_start() {
+hpf_slow_start() {
   sed "/^exec holdingpen-daemon /i sleep $1" "$HP_SVC/run" > "$HP_SVC/run.new" &&
   chmod 755 "$HP_SVC/run.new" && mv -f "$HP_SVC/run.new" "$HP_SVC/run"
 }
 
-hpk_claims_start() {
+hpf_claims_start() {
   rm -f "$T/claims.stop"
   : > "$T/claims"
-  HPK_CLAIMS_PIDS=
+  HPF_CLAIMS_PIDS=
   # two loops: one claim waiting in the backlog through a whole restart
   # must not leave the restart without a claim that started during it
   for _hcs_i in 1 2 ; do
@@ -98,97 +99,97 @@ hpk_claims_start() {
         echo "$_hcs_t0 $_hcs_rc $(hp_now_ms) $(head -n 1 "$T/claims.err$_hcs_i")" >> "$T/claims"
       done
     ) < /dev/null > /dev/null 2>&1 &
-    HPK_CLAIMS_PIDS="$HPK_CLAIMS_PIDS $!"
+    HPF_CLAIMS_PIDS="$HPF_CLAIMS_PIDS $!"
     hp_track "$!"
   done
 }
 
-hpk_claims_stop() {
+hpf_claims_stop() {
   : > "$T/claims.stop"
-  for _hcs_p in $HPK_CLAIMS_PIDS ; do
-    hp_until 25000 hp_dead "$_hcs_p"
-    wait "$_hcs_p" 2> /dev/null
+  for _hcx_p in $HPF_CLAIMS_PIDS ; do
+    hp_until 25000 hp_dead "$_hcx_p"
+    wait "$_hcx_p" 2> /dev/null
   done
   return 0
 }
 
-# hpk_claims_refused: how many claims were refused a connection.
-hpk_claims_refused() {
+# hpf_claims_refused: how many claims were refused a connection.
+hpf_claims_refused() {
   grep -c ' 111 .*Connection refused' "$T/claims"
 }
 
-# hpk_claims_between T0 T1: how many claims started between T0 and T1 (ms).
-hpk_claims_between() {
+# hpf_claims_between T0 T1: how many claims started between T0 and T1 (ms).
+hpf_claims_between() {
   awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b' "$T/claims" | wc -l | tr -d ' '
 }
 
-# hpk_claims_across T0 T1: how many claims were under way at some time
+# hpf_claims_across T0 T1: how many claims were under way at some time
 # between T0 and T1 (ms): started before T1, ended after T0.
-hpk_claims_across() {
+hpf_claims_across() {
   awk -v a="$1" -v b="$2" '$1 <= b && $3 >= a' "$T/claims" | wc -l | tr -d ' '
 }
 
-# hpk_claims_failed_between T0 T1: the claims started between T0 and T1
+# hpf_claims_failed_between T0 T1: the claims started between T0 and T1
 # (ms) that failed, one a line. One that started before T0 may have been
 # taken by the broker that was killed, and die with it: not counted.
-hpk_claims_failed_between() {
+hpf_claims_failed_between() {
   awk -v a="$1" -v b="$2" '$1 >= a && $1 <= b && $2 != 0' "$T/claims"
 }
 
 # --- faults of the fd holder and checks of what it keeps ------------------------
 #
-#   hpk_fdholder_pid   the pid of the running s6-fdholderd (checked: its
+#   hpf_fdholder_pid   the pid of the running s6-fdholderd (checked: its
 #                      command is s6-fdholderd), or fails
-#   hpk_signal_fdholder SIG
+#   hpf_signal_fdholder SIG
 #                      sends SIG to that pid, and only to it
-#   hpk_daemon_signal SIG
+#   hpf_daemon_signal SIG
 #                      sends SIG to the running holdingpend (checked)
-#   hpk_records_of LEASE
+#   hpf_records_of LEASE
 #                      which of lease, held, pidfd the fd holder keeps for
 #                      LEASE, space-separated, in that order
-#   hpk_all_kept       every lease the status lists has its three records
-#   hpk_no_slot_twice  no pool/slot in two of the status's lease records
-#   hpk_loop_start NAME POOL MILLISECS / hpk_loops_stop
+#   hpf_all_kept       every lease the status lists has its three records
+#   hpf_no_slot_twice  no pool/slot in two of the status's lease records
+#   hpf_loop_start NAME POOL MILLISECS / hpf_loops_stop
 #                      claims one after the other (-t 3000), each holder an
 #                      hp-probe-soak that holds MILLISECS: $T/rec.NAME gets
 #                      its lines and "done ID RC START END" for each claim
 #                      (paused while $T/loops.pause exists)
-#   hpk_rec_check      "dirty N lost N failed N slow N" over every rec.*:
+#   hpf_rec_check      "dirty N lost N failed N slow N" over every rec.*:
 #                      slow, a claim granted more than 1 s after it started
 
-# hpk__is_comm PID NAME: PID is a number above 1 whose command is NAME.
-hpk__is_comm() {
+# hpf__is_comm PID NAME: PID is a number above 1 whose command is NAME.
+hpf__is_comm() {
   case $1 in ''|*[!0-9]*) return 1 ;; esac
   test "$1" -gt 1 && test "x$(cat "/proc/$1/comm" 2> /dev/null)" = "x$2"
 }
 
-hpk_fdholder_pid() {
+hpf_fdholder_pid() {
   _hfp=$(s6-svstat -p "$T/scan/fdholder" 2> /dev/null) || return 1
-  hpk__is_comm "$_hfp" s6-fdholderd || return 1
+  hpf__is_comm "$_hfp" s6-fdholderd || return 1
   echo "$_hfp"
 }
 
-hpk_signal_fdholder() {
-  _hsf=$(hpk_fdholder_pid) || return 1
+hpf_signal_fdholder() {
+  _hsf=$(hpf_fdholder_pid) || return 1
   kill -"$1" "$_hsf"
 }
 
-hpk_daemon_signal() {
+hpf_daemon_signal() {
   _hds=$(hp_daemon_pid) || return 1
-  hpk__is_comm "$_hds" holdingpend || return 1
+  hpf__is_comm "$_hds" holdingpend || return 1
   kill -"$1" "$_hds"
 }
 
-hpk_records_of() {
-  s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null | awk -v l="$1" '
+hpf_records_of() {
+  s6-fdholder-list "$HPF_FDHOLDER" 2> /dev/null | awk -v l="$1" '
     index($0, "holdingpen/lease/" l "/") == 1 { a = 1 }
     index($0, "holdingpen/held/" l "/") == 1 { b = 1 }
     index($0, "holdingpen/pidfd/" l "/") == 1 || $0 == "holdingpen/pidfd/" l { c = 1 }
     END { printf "%s%s%s\n", a ? "lease " : "", b ? "held " : "", c ? "pidfd" : "" }' | sed 's/ $//'
 }
 
-hpk_all_kept() {
-  _hak_list=$(s6-fdholder-list "$HPK_FDHOLDER" 2> /dev/null) || return 1
+hpf_all_kept() {
+  _hak_list=$(s6-fdholder-list "$HPF_FDHOLDER" 2> /dev/null) || return 1
   for _hak_l in $(hp_status | sed -n 's/^lease=\([0-9]*\) .*/\1/p') ; do
     for _hak_k in lease held pidfd ; do
       printf '%s\n' "$_hak_list" | grep -q "^holdingpen/$_hak_k/$_hak_l/" || return 1
@@ -197,13 +198,13 @@ hpk_all_kept() {
   return 0
 }
 
-hpk_no_slot_twice() {
+hpf_no_slot_twice() {
   hp_status | awk '/^lease=/ { p = "" ; s = "" ; for (i = 1; i <= NF; i++) { if (index($i, "pool=") == 1) p = $i ; if (index($i, "slot=") == 1) s = $i }
     k = p "/" s ; if (k in seen) { print "twice: " k ; bad = 1 } ; seen[k] = 1 }
     END { exit bad }'
 }
 
-hpk_loop_start() {
+hpf_loop_start() {
   _hls_probe=$(hp_probe hp-probe-soak) || return 1
   (
     _hls_i=0
@@ -218,20 +219,20 @@ hpk_loop_start() {
     done
   ) < /dev/null > /dev/null 2>&1 &
   hp_track $!
-  HPK_LOOPS="$HPK_LOOPS $!"
+  HPF_LOOPS="$HPF_LOOPS $!"
 }
 
-hpk_loops_stop() {
+hpf_loops_stop() {
   : > "$T/loops.stop"
   # shellcheck disable=SC2086
-  hp_until 30000 hp_all_dead $HPK_LOOPS
+  hp_until 30000 hp_all_dead $HPF_LOOPS
   _hlx=$?
   rm -f "$T/loops.stop"
-  HPK_LOOPS=
+  HPF_LOOPS=
   return $_hlx
 }
 
-hpk_rec_check() {
+hpf_rec_check() {
   cat "$T"/rec.* 2> /dev/null | awk '
     $1 == "grant" { g[$2] = $6 }
     $1 == "done" { s[$2] = $4 ; rc[$2] = $3 }
@@ -240,11 +241,11 @@ hpk_rec_check() {
       printf "dirty %d lost %d failed %d slow %d\n", dirty, lost, failed, slow }'
 }
 
-# hpk_memfds ROOTPID NAME: "INODE BLOCKS" of every distinct memfd named
+# hpf_memfds ROOTPID NAME: "INODE BLOCKS" of every distinct memfd named
 # NAME (a pool's name) that ROOTPID or a process below it has open: the
 # reservations that really exist, whoever keeps them (helpers, the fd
 # holder, holdingpend), counted by inode, not by the machine's Shmem.
-hpk_memfds() {
+hpf_memfds() {
   for _hm_p in "$1" $(hp_descendants "$1") ; do
     for _hm_f in /proc/"$_hm_p"/fd/* ; do
       case $(readlink "$_hm_f" 2> /dev/null) in
@@ -254,7 +255,7 @@ hpk_memfds() {
   done | sort -u
 }
 
-# hpk_reserved ROOTPID NAME: how many of those have blocks allocated
-hpk_reserved() {
-  hpk_memfds "$1" "$2" | awk '$2 > 0' | wc -l | tr -d ' '
+# hpf_reserved ROOTPID NAME: how many of those have blocks allocated
+hpf_reserved() {
+  hpf_memfds "$1" "$2" | awk '$2 > 0' | wc -l | tr -d ' '
 }

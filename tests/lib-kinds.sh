@@ -1,6 +1,6 @@
 # Functions for the tests of the resource kinds (tests/3[1-9]-*.t, and the
 # others that mount a filesystem or make a cgroup). POSIX sh; sourced after
-# lib.sh.
+# lib.sh. Its functions are hpk_*, its variables HPK_*.
 #
 # These tests change the machine: they mount small private filesystems, raise
 # vm.nr_hugepages, make memory cgroups. Every change is registered with

@@ -1,55 +1,56 @@
 # Functions for the tests of access rules, lease policy and administration
-# (tests/2[1-9]-*.t, and the others that need rules, another uid or a
-# reload). POSIX sh; sourced after lib.sh.
+# (the rules of tests/13-16 and 19, the policy of the 20s, and the others
+# that need rules, another uid or a reload). POSIX sh; sourced after lib.sh.
+# Its functions are hpp_*, its variables HPP_*.
 
 # shellcheck disable=SC2034 # used by the .t files
-HP_NOBODY=65534:65534
+HPP_NOBODY=65534:65534
 
-# hp_open_tmp: lets other uids reach the socket in $T (the daemon makes the
+# hpp_open_tmp: lets other uids reach the socket in $T (the daemon makes the
 # socket 0666; access is the rules' business, but the path must be
 # traversable). Skips the whole file if that cannot be arranged, e.g. when
 # TMPDIR is below a private directory.
-hp_open_tmp() {
+hpp_open_tmp() {
   chmod 755 "$T" || skip_all "cannot chmod $T"
   command -v s6-applyuidgid > /dev/null 2>&1 || skip_all "s6-applyuidgid is not installed"
   s6-applyuidgid -u 65534 -g 65534 -G "" test -x "$T" || skip_all "$T cannot be reached by another uid (set TMPDIR to a world-traversable directory)"
   mkdir -p "$T/pub" && chmod 1777 "$T/pub"
 }
 
-# hp_as UID:GID COMMAND...: runs COMMAND with that uid and gid and no
+# hpp_as UID:GID COMMAND...: runs COMMAND with that uid and gid and no
 # supplementary groups, bounded by 60 s like hp_claim.
-hp_as() {
+hpp_as() {
   _has_u=${1%%:*} ; _has_g=${1#*:} ; shift
   timeout -s KILL 60 s6-applyuidgid -u "$_has_u" -g "$_has_g" -G "" "$@"
 }
 
-# hp_claim_as UID:GID [CLAIM OPTIONS] POOL PROG...
-hp_claim_as() {
+# hpp_claim_as UID:GID [CLAIM OPTIONS] POOL PROG...
+hpp_claim_as() {
   _hca_who=$1 ; shift
-  hp_as "$_hca_who" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
+  hpp_as "$_hca_who" "$HP_BUILD/holdingpen-claim" -s "$HP_SOCKET" "$@"
 }
 
-# hp_status_as UID:GID [ARGS...]: holdingpen-status -k as that user.
-hp_status_as() {
+# hpp_status_as UID:GID [ARGS...]: holdingpen-status -k as that user.
+hpp_status_as() {
   _hsa_who=$1 ; shift
-  hp_as "$_hsa_who" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" -k "$@"
+  hpp_as "$_hsa_who" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" -k "$@"
 }
 
-# hp_revoke [ARGS...] and hp_revoke_as UID:GID [ARGS...]
-hp_revoke() {
+# hpp_revoke [ARGS...] and hpp_revoke_as UID:GID [ARGS...]
+hpp_revoke() {
   timeout -s KILL 20 "$HP_BUILD/holdingpen-revoke" -s "$HP_SOCKET" "$@"
 }
 
-hp_revoke_as() {
+hpp_revoke_as() {
   _hra_who=$1 ; shift
-  hp_as "$_hra_who" "$HP_BUILD/holdingpen-revoke" -s "$HP_SOCKET" "$@"
+  hpp_as "$_hra_who" "$HP_BUILD/holdingpen-revoke" -s "$HP_SOCKET" "$@"
 }
 
-# hp_rule RULESDIR KEY [VAR=VALUE...]: an s6 accessrules "allow" rule, KEY
+# hpp_rule RULESDIR KEY [VAR=VALUE...]: an s6 accessrules "allow" rule, KEY
 # being uid/N, gid/N or uid/default, with an env/ directory holding the
 # given variables (a rule's env/ is an envdir: an empty file would unset the
 # variable, so every value must be non-empty).
-hp_rule() {
+hpp_rule() {
   _hr_d="$1/$2" ; shift 2
   rm -rf "$_hr_d"
   mkdir -p "$_hr_d/env"
@@ -59,25 +60,25 @@ hp_rule() {
   done
 }
 
-# hp_reloads: how many reloads the daemon has applied or refused (log lines).
-hp_reloads() {
+# hpp_reloads: how many reloads the daemon has applied or refused (log lines).
+hpp_reloads() {
   hp_log_kv_count event=reload
 }
 
-# hp_reloads_gt N: more than N reload lines in the log (for hp_until).
-hp_reloads_gt() {
-  test "$(hp_reloads)" -gt "$1"
+# hpp_reloads_gt N: more than N reload lines in the log (for hp_until).
+hpp_reloads_gt() {
+  test "$(hpp_reloads)" -gt "$1"
 }
 
-# hp_hup: s6-svc -h on the service, then waits (5 s at most) for the reload
+# hpp_hup: s6-svc -h on the service, then waits (5 s at most) for the reload
 # line it causes.
-hp_hup() {
-  _hhu_n=$(hp_reloads)
+hpp_hup() {
+  _hhu_n=$(hpp_reloads)
   s6-svc -h "$HP_SVC" || return 1
-  hp_until 5000 hp_reloads_gt "$_hhu_n"
+  hp_until 5000 hpp_reloads_gt "$_hhu_n"
 }
 
-# hp_lines FILE: number of lines in FILE.
-hp_lines() {
+# hpp_lines FILE: number of lines in FILE.
+hpp_lines() {
   wc -l < "$1" | tr -d ' '
 }

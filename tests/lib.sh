@@ -439,7 +439,7 @@ hp_claim() {
 # NAME.lease, then becomes "sleep 1000" (same pid: s6-applyuidgid,
 # holdingpen-claim and sh exec), so that killing $HP_HOLD_PID ends the
 # lease. Those files are in $T, or with -u in $T/pub (writable by anyone,
-# made by hp_open_tmp from lib-policy.sh); hp_holds and hp_lease find them.
+# made by hpp_open_tmp from lib-policy.sh); hp_holds and hp_lease find them.
 # Its output goes to $T/NAME.out. Also sets HOLD_NAME to the pid.
 hp_hold() {
   _hh_who=

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$HP_TESTDIR/lib-kinds.sh"
 . "$HP_TESTDIR/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 MB=1048576
 slack=$((256 * 1024))
@@ -21,9 +21,9 @@ ram=$T/ram
 hpk_tmpfs "$shared" 64m || skip_all "$HPK_WHY"
 hpk_tmpfs "$ram" 64m || skip_all "$HPK_WHY"
 chmod 1777 "$shared"
-hp_as "$HP_NOBODY" test -w "$shared" || skip_all "nobody cannot write to $shared"
+hpp_as "$HPP_NOBODY" test -w "$shared" || skip_all "nobody cannot write to $shared"
 
-hp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
 hp_pool mem 1M 1
 hp_pool late 8M 1 kind=file "dir=$shared/late"
 hp_pool trap 8M 1 kind=file "dir=$shared/trap"
@@ -38,7 +38,7 @@ is "$(hp_field late failed)" 0 "status: no failed slot"
 
 # --- nobody plants a symlink at trap's place, to a tmpfs ---
 ravail0=$(hpk_avail "$ram")
-ok "nobody makes $shared/trap a symlink to the tmpfs" hp_as "$HP_NOBODY" ln -s "$ram" "$shared/trap"
+ok "nobody makes $shared/trap a symlink to the tmpfs" hpp_as "$HPP_NOBODY" ln -s "$ram" "$shared/trap"
 savail0=$(hpk_avail "$shared")
 mkdir "$shared/late"
 ok "once late's dir is made, its slot fills by itself" hp_until 20000 hp_field_is late ready 1
@@ -52,7 +52,7 @@ ok "the link's target did not lose a byte" hpk_near "$(hpk_avail "$ram")" "$rava
 
 # --- a reload adds a pool whose dir is the link ---
 hp_pool trap2 8M 1 kind=file "dir=$shared/trap"
-ok "a reload adding pool trap2 on the link is applied" hp_hup
+ok "a reload adding pool trap2 on the link is applied" hpp_hup
 ok "it is not refused: another user's entry is not the admin's mistake" hp_log_kv_has event=reload
 is "$(hp_log_count 'event=reload.*result=refused')" 0 "no reload refused"
 ok "trap2 is short too, reason unsafedir" hp_until 10000 hp_log_kv_has event=helper-short pool=trap2 reason=unsafedir

@@ -9,7 +9,7 @@
 # rules directory (-i) and with its cdb (-x).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 command -v setpriv > /dev/null 2>&1 || skip_all "setpriv (util-linux) is not installed"
 command -v s6-accessrules-cdb-from-fs > /dev/null 2>&1 || skip_all "s6-accessrules-cdb-from-fs is not installed"
 
@@ -36,9 +36,9 @@ for id in 40000 40150 40299 ; do
 done
 
 R=$T/rules
-hp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$R" "gid/$CONSOLE" HOLDINGPEN_CLAIM_REGEX=matlab-mem
-hp_rule "$R" "gid/$OCTAVE" HOLDINGPEN_CLAIM_REGEX=octave-mem
+hpp_rule "$R" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$R" "gid/$CONSOLE" HOLDINGPEN_CLAIM_REGEX=matlab-mem
+hpp_rule "$R" "gid/$OCTAVE" HOLDINGPEN_CLAIM_REGEX=octave-mem
 mkdir -p "$R/uid/$BANNED" && : > "$R/uid/$BANNED/deny"
 mkdir -p "$R/gid/$CLOSED" && : > "$R/gid/$CLOSED/deny"
 
@@ -90,7 +90,7 @@ cases() {
   claim_with $LAB $USERS "$MANY" matlab-mem
   is "$?" 1 "$1: the same 300 groups without console: denied"
 
-  hp_as "$LAB:$USERS" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" > /dev/null 2>&1
+  hpp_as "$LAB:$USERS" "$HP_BUILD/holdingpen-status" -s "$HP_SOCKET" > /dev/null 2>&1
   is "$?" 1 "$1: no rule gives the lab user the listing"
 }
 

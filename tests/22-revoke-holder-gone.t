@@ -24,7 +24,7 @@ child=$(hp_children "$holder")
 hp_track $child
 
 t0=$(hp_now_ms)
-hp_revoke "$lease"
+hpp_revoke "$lease"
 is "$?" 0 "revoke $lease"
 ok "the holder dies at SIGINT" hp_until 8000 hp_dead "$holder"
 t1=$(hp_now_ms)

@@ -11,18 +11,18 @@
 . "$(dirname "$0")/lib.sh"
 . "$HP_TESTDIR/lib-kinds.sh"
 . "$HP_TESTDIR/lib-policy.sh"
-hp_open_tmp
+hpp_open_tmp
 
 # a filesystem of our own, not mounted nosuid, for the set-uid copy
 hpk_tmpfs "$T/suid" 1m || skip_all "$HPK_WHY"
 probe=$(hp_probe hp-probe-setuid) || bail_out "cannot build hp-probe-setuid"
 cp "$probe" "$T/suid/setuid-holder" && chown 0:0 "$T/suid/setuid-holder" && chmod 4755 "$T/suid/setuid-holder" \
   || bail_out "cannot install the set-uid copy"
-uids=$(hp_as "$HP_NOBODY" "$T/suid/setuid-holder" -c 2> /dev/null)
+uids=$(hpp_as "$HPP_NOBODY" "$T/suid/setuid-holder" -c 2> /dev/null)
 test "x$uids" = "xuids=0 0 0" || skip_all "a set-uid program run by nobody does not become root here (got '$uids')"
 
-hp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
-hp_rule "$T/rules" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
+hpp_rule "$T/rules" uid/0 HOLDINGPEN_CLAIM_REGEX=.* HOLDINGPEN_STATUS=1 HOLDINGPEN_ADMIN=1
+hpp_rule "$T/rules" uid/65534 HOLDINGPEN_CLAIM_REGEX=.*
 hp_pool exp 1M 2 expire=1 killdelay=1
 hp_start_supervised -i "$T/rules" -p "$T/pools"
 hp_wait_up || bail_out "the daemon did not become ready"
