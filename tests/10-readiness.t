@@ -66,4 +66,21 @@ cmp_ok "${last_hr:-0}" -lt "${first_ready:-0}" "log: event=ready comes after the
 hp_stop
 ok "the supervision tree is gone after hp_stop" hp_dead "$pid"
 
+# Warnings follow -v as event lines do: an fd holder that is not there
+# makes holdingpend warn at start and as it tries again; at -v 0 it says
+# nothing at all, warnings included, and still serves.
+verbosity_run() {
+  : > "$T/log"
+  hp_start_supervised -v "$1" -p "$T/pools" -f "$T/no-fdholder"
+  hp_wait_up || bail_out "the daemon did not become ready at -v $1"
+  hp_claim big true
+  is "$?" 0 "-v $1: a claim is granted"
+  sleep 1
+  hp_stop
+}
+verbosity_run 1
+like "$(cat "$T/log")" 'holdingpend: warning: unable to connect to the fd holder' "-v 1: the missing fd holder is warned about"
+verbosity_run 0
+is "$(cat "$T/log")" "" "-v 0: nothing on stderr, no event line and no warning"
+
 done_testing

@@ -203,12 +203,12 @@ static char const *listen_refusal (int fd, char const *path, char const *abspath
 }
 
  /* The fd holder may be trusted with what holdingpend serves from only if it runs as root or as holdingpend. */
-static int fdholder_trusted (s6_fdholder_t const *a, char const *fdholder, uid_t daemonuid)
+static int fdholder_trusted (s6_fdholder_t const *a, char const *fdholder, uid_t daemonuid, unsigned int verbosity)
 {
   uid_t peer ;
   int r = hp_peer_trusted(unixmessage_sender_fd(&a->connection.out), daemonuid, &peer) ;
-  if (r < 0) strerr_warnwu2sys("get the credentials of the fd holder at ", fdholder) ;
-  else if (!r)
+  if (r < 0 && verbosity) strerr_warnwu2sys("get the credentials of the fd holder at ", fdholder) ;
+  else if (!r && verbosity)
   {
     char fmt[UID_FMT] ;
     fmt[uid_fmt(fmt, peer)] = 0 ;
@@ -232,8 +232,8 @@ static int listen_retrieve (char const *fdholder, char const *path, uid_t daemon
    /* the identifier holdingpend keeps it under: the absolute path */
   if (!hp_listen_id(id, sizeof(id), path, strlen(path)))
   {
-    if (errno == ENAMETOOLONG) strerr_warnw2x("the socket's path is too long for an fd holder identifier, binding anew: ", path) ;
-    else strerr_warnwu2sys("get the current directory to name the kept listening socket; binding ", path) ;
+    if (verbosity && errno == ENAMETOOLONG) strerr_warnw2x("the socket's path is too long for an fd holder identifier, binding anew: ", path) ;
+    else if (verbosity) strerr_warnwu2sys("get the current directory to name the kept listening socket; binding ", path) ;
     return -1 ;
   }
   tain_now_set_stopwatch_g() ;
@@ -242,10 +242,10 @@ static int listen_retrieve (char const *fdholder, char const *path, uid_t daemon
   tain_add_g(&deadline, &timeout) ;
   if (!s6_fdholder_start_g(&a, fdholder, &deadline))
   {
-    strerr_warnwu4sys("connect to the fd holder at ", fdholder, " to take back the listening socket; binding ", path) ;
+    if (verbosity) strerr_warnwu4sys("connect to the fd holder at ", fdholder, " to take back the listening socket; binding ", path) ;
     return -1 ;
   }
-  if (!fdholder_trusted(&a, fdholder, daemonuid))
+  if (!fdholder_trusted(&a, fdholder, daemonuid, verbosity))
   {
     s6_fdholder_end(&a) ;
     return -1 ;
@@ -254,7 +254,7 @@ static int listen_retrieve (char const *fdholder, char const *path, uid_t daemon
   if (fd < 0)
   {
      /* nothing kept: a first start, or the broker was stopped for good */
-    if (errno != ENOENT)
+    if (errno != ENOENT && verbosity)
       strerr_warnwu4sys("take back the listening socket from the fd holder at ", fdholder, "; binding ", path) ;
     s6_fdholder_end(&a) ;
     return -1 ;
@@ -263,7 +263,7 @@ static int listen_retrieve (char const *fdholder, char const *path, uid_t daemon
   why = listen_refusal(fd, path, id + sizeof(HP_LISTEN_ID) - 1) ;
   if (why)
   {
-    strerr_warnw6x("refusing the listening socket kept as ", id, ": ", why, "; binding ", path) ;
+    if (verbosity) strerr_warnw6x("refusing the listening socket kept as ", id, ": ", why, "; binding ", path) ;
     fd_close(fd) ;
     return -1 ;
   }

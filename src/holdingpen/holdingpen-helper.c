@@ -25,7 +25,7 @@
 
 #include "hppool.h"
 
-#define USAGE "holdingpen-helper [ -l ] [ -R ] [ -P ] [ -A ] [ -D dir ] [ -p pool ] kind size"
+#define USAGE "holdingpen-helper [ -l ] [ -R ] [ -P ] [ -A ] [ -q ] [ -D dir ] [ -p pool ] kind size"
 #define dieusage() strerr_dieusage(100, USAGE)
 
  /*
@@ -78,6 +78,7 @@ struct helper_s
   unsigned int talk : 1 ;  /* -R: holdingpend reads s with a reason, and l */
   unsigned int persist : 1 ;  /* -P: r carries the fd for every kind */
   unsigned int adopt : 1 ;  /* -A: wait for a, h or e before reserving */
+  unsigned int quiet : 1 ;  /* -q: no warnings (holdingpend -v 0) */
   int fd ;
   void *map ;
   char const *reason ;  /* why the last reserve() failed for now */
@@ -87,7 +88,7 @@ struct helper_s
   unsigned int nkept ;
   tain nextcheck ;
 } ;
-#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .talk = 0, .persist = 0, .adopt = 0, .fd = -1, .map = 0, .reason = 0, .lease = 0, .nkept = 0 }
+#define HELPER_ZERO { .conn = UNIXCONNECTION_ZERO, .pool = "?", .dir = 0, .size = 0, .kind = 0, .lock = 0, .talk = 0, .persist = 0, .adopt = 0, .quiet = 0, .fd = -1, .map = 0, .reason = 0, .lease = 0, .nkept = 0 }
 
  /*
    Errors that more memory or disk later may cure: retry, with the word
@@ -380,7 +381,7 @@ static void leaks_check (helper *h)
       uint64_pack_big(msg + HOLDINGPEN_HELPER_LEAK_LEASE, h->kept[i].lease) ;
       uint64_pack_big(msg + HOLDINGPEN_HELPER_LEAK_BYTES, bytes) ;
       fmt[uint64_fmt(fmt, bytes)] = 0 ;
-      strerr_warnw5x("pool ", h->pool, ": a copy of an ended lease's file was written to: freed ", fmt, " bytes") ;
+      if (!h->quiet) strerr_warnw5x("pool ", h->pool, ": a copy of an ended lease's file was written to: freed ", fmt, " bytes") ;
       if (h->talk) send_msg(h, msg, sizeof(msg), -1) ;
     }
     if (!tain_future(&h->kept[i].until)) kept_close(h, i) ;
@@ -416,7 +417,7 @@ static void empty (helper *h)
 {
   uint64_t held ;
   unmap(h) ;
-  if (h->fd >= 0 && !hp_resource_empty(h->fd, &held))
+  if (h->fd >= 0 && !hp_resource_empty(h->fd, &held) && !h->quiet)
     strerr_warnwu2sys("empty the old resource of pool ", h->pool) ;
 }
 
@@ -493,17 +494,20 @@ static void reserve_or_wait (helper *h)
     {
       size_t len = strlen(h->reason) ;
       char msg[1 + len] ;
-      if (!strcmp(h->reason, HOLDINGPEN_SHORT_MEMAVAILABLE) || !strcmp(h->reason, HOLDINGPEN_SHORT_CGROUP))
-        strerr_warnw5x("pool ", h->pool, ": short: ", h->reason, ": taking the slot now would leave less than the margin free, retrying later") ;
-      else if (!strcmp(h->reason, HOLDINGPEN_SHORT_UNSAFEDIR))
+      if (!h->quiet)
       {
-        char where[h->walk.len + 1] ;
-        memcpy(where, h->dir, h->walk.len) ;
-        where[h->walk.len] = 0 ;
-        strerr_warnw9x("pool ", h->pool, ": short: ", h->reason, ": refusing to reserve through ", where, ": ", h->walk.why, ", retrying later") ;
+        if (!strcmp(h->reason, HOLDINGPEN_SHORT_MEMAVAILABLE) || !strcmp(h->reason, HOLDINGPEN_SHORT_CGROUP))
+          strerr_warnw5x("pool ", h->pool, ": short: ", h->reason, ": taking the slot now would leave less than the margin free, retrying later") ;
+        else if (!strcmp(h->reason, HOLDINGPEN_SHORT_UNSAFEDIR))
+        {
+          char where[h->walk.len + 1] ;
+          memcpy(where, h->dir, h->walk.len) ;
+          where[h->walk.len] = 0 ;
+          strerr_warnw9x("pool ", h->pool, ": short: ", h->reason, ": refusing to reserve through ", where, ": ", h->walk.why, ", retrying later") ;
+        }
+        else
+          strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
       }
-      else
-        strerr_warnwu4sys("reserve for pool ", h->pool, " in ", hp_kind_isdisk(h->kind) ? h->dir : (h->kind == HP_KIND_HUGETLB ? "the hugepage pool (see vm.nr_hugepages)" : "memory")) ;
       msg[0] = HOLDINGPEN_HELPER_SHORT ;
       memcpy(msg + 1, h->reason, len) ;
       send_msg(h, msg, h->talk ? 1 + len : 1, -1) ;
@@ -557,7 +561,7 @@ static char const *unfit (helper const *h, int fd, int full)
 
 static void unfit_warn (helper const *h, char const *what, char const *why, char const *then)
 {
-  strerr_warnw6x("pool ", h->pool, ": ", what, why, then) ;
+  if (!h->quiet) strerr_warnw6x("pool ", h->pool, ": ", what, why, then) ;
 }
 
  /*
@@ -576,7 +580,7 @@ static int take_back (helper *h, int fd)
   }
   h->fd = fd ;
   if (settle(h)) return 1 ;
-  strerr_warnwu3sys("make the resource given back ready for pool ", h->pool, ": dropped, reserving anew") ;
+  if (!h->quiet) strerr_warnwu3sys("make the resource given back ready for pool ", h->pool, ": dropped, reserving anew") ;
   return 0 ;
 }
 
@@ -588,10 +592,10 @@ static int take_back (helper *h, int fd)
 static void relock (helper *h)
 {
   void *p = mmap(0, h->size, PROT_READ, MAP_SHARED, h->fd, 0) ;
-  if (p == MAP_FAILED) { strerr_warnwu2sys("map the held resource of pool ", h->pool) ; return ; }
+  if (p == MAP_FAILED) { if (!h->quiet) strerr_warnwu2sys("map the held resource of pool ", h->pool) ; return ; }
   if (mlock(p, h->size) < 0)
   {
-    strerr_warnwu2sys("lock the held resource of pool ", h->pool) ;
+    if (!h->quiet) strerr_warnwu2sys("lock the held resource of pool ", h->pool) ;
     munmap(p, h->size) ;
     return ;
   }
@@ -667,9 +671,9 @@ static char serve (helper *h)
    says what is lost then. The look before taking still keeps the helper
    from being the one that calls the OOM killer in.
  */
-static void oom_protect (void)
+static void oom_protect (helper const *h)
 {
-  if (!openwritenclose_unsafe("/proc/self/oom_score_adj", "-1000\n", 6))
+  if (!openwritenclose_unsafe("/proc/self/oom_score_adj", "-1000\n", 6) && !h->quiet)
     strerr_warnwu1sys("protect the reservation from the OOM killer (write /proc/self/oom_score_adj)") ;
 }
 
@@ -681,7 +685,7 @@ int main (int argc, char const *const *argv)
     subgetopt l = SUBGETOPT_ZERO ;
     for (;;)
     {
-      int opt = subgetopt_r(argc, argv, "lRPAD:p:", &l) ;
+      int opt = subgetopt_r(argc, argv, "lRPAqD:p:", &l) ;
       if (opt == -1) break ;
       switch (opt)
       {
@@ -689,6 +693,7 @@ int main (int argc, char const *const *argv)
         case 'R' : h.talk = 1 ; break ;
         case 'P' : h.persist = 1 ; break ;
         case 'A' : h.adopt = 1 ; break ;
+        case 'q' : h.quiet = 1 ; break ;
         case 'D' : h.dir = l.arg ; break ;
         case 'p' : h.pool = l.arg ; break ;
         default : dieusage() ;
@@ -706,7 +711,7 @@ int main (int argc, char const *const *argv)
   unixconnection_init(&h.conn, 1, 1) ;
   if (ndelay_on(1) < 0) strerr_diefu1sys(111, "make the control socket non-blocking") ;
   tain_now_set_stopwatch_g() ;
-  oom_protect() ;
+  oom_protect(&h) ;
 
   if (!h.adopt || !adopt(&h)) reserve_or_wait(&h) ;
   for (;;)

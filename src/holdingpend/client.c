@@ -104,7 +104,7 @@ static void quiet (client *c)
     if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, client_fd(c), &ev) < 0)
     {
        /* cannot watch it quietly: keep polling it the plain way */
-      strerr_warnwu1sys("add a lease to the epoll set") ;
+      if (g.verbosity) strerr_warnwu1sys("add a lease to the epoll set") ;
       activate(c) ;
       return ;
     }
@@ -379,7 +379,7 @@ void client_new (int fd)
   client *c ;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0)
   {
-    strerr_warnwu1sys("get the credentials of a client") ;
+    if (g.verbosity) strerr_warnwu1sys("get the credentials of a client") ;
     fd_close(fd) ;
     return ;
   }
@@ -438,10 +438,10 @@ void client_accept (void)
       if (errno == EMFILE || errno == ENFILE)
       {
          /* out of fds: stop listening until a connection goes, and say it once */
-        if (!g.acceptblocked) strerr_warnwu1sys("accept a connection, until one goes away") ;
+        if (!g.acceptblocked && g.verbosity) strerr_warnwu1sys("accept a connection, until one goes away") ;
         g.acceptblocked = 1 ;
       }
-      else if (!error_isagain(errno) && errno != ECONNABORTED) strerr_warnwu1sys("accept") ;
+      else if (!error_isagain(errno) && errno != ECONNABORTED && g.verbosity) strerr_warnwu1sys("accept") ;
       return ;
     }
     client_new(fd) ;

@@ -58,7 +58,7 @@ static void watch (slot *s)
 {
   struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = WATCH_HELPER | s->index } } ;
   if (s->watched || s->helperfd < 0) return ;
-  if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, s->helperfd, &ev) < 0) strerr_warnwu1sys("add a helper to the epoll set") ;
+  if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, s->helperfd, &ev) < 0 && g.verbosity) strerr_warnwu1sys("add a helper to the epoll set") ;
   else s->watched = 1 ;
 }
 
@@ -114,7 +114,7 @@ void helper_stop (slot *s)
 int helper_spawn (slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
-  char const *argv[13] ;
+  char const *argv[14] ;
   char fmt[UINT64_FMT] ;
   unsigned int m = 0 ;
   int fd ;
@@ -126,6 +126,8 @@ int helper_spawn (slot *s)
    /* -P: its resource comes with r whatever the kind, to be kept; -A: it takes one over */
   if (g.keeppath) argv[m++] = "-P" ;
   if (s->adopt >= 0) argv[m++] = "-A" ;
+   /* -q: at -v 0, nothing on stderr, the helpers' warnings included */
+  if (!g.verbosity) argv[m++] = "-q" ;
   if (conf->lock) argv[m++] = "-l" ;
   if (conf->dir[0]) { argv[m++] = "-D" ; argv[m++] = conf->dir ; }
   argv[m++] = "-p" ;
@@ -136,7 +138,7 @@ int helper_spawn (slot *s)
   pid = child_spawn1_socket(g.helper, argv, g.envp, &fd) ;
   if (!pid)
   {
-    strerr_warnwu2sys("spawn ", g.helper) ;
+    if (g.verbosity) strerr_warnwu2sys("spawn ", g.helper) ;
     return 0 ;
   }
   if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
@@ -256,7 +258,7 @@ void helper_read (slot *s)
 void helper_wake (slot *s)
 {
   if (s->helperfd < 0 || s->state == SLOT_GONE) return ;
-  if (!talk(s)) { strerr_warnwu1sys("allocate a helper connection") ; return ; }
+  if (!talk(s)) { if (g.verbosity) strerr_warnwu1sys("allocate a helper connection") ; return ; }
   helper_read(s) ;
 }
 

@@ -227,7 +227,7 @@ static void notify_ready (void)
     if (tain_future(&g.readydeadline)) return ;
     log_short_pools() ;
   }
-  if (fd_write(g.notif, "\n", 1) < 1) strerr_warnwu1sys("write the readiness notification") ;
+  if (fd_write(g.notif, "\n", 1) < 1 && g.verbosity) strerr_warnwu1sys("write the readiness notification") ;
   fd_close(g.notif) ;
   g.notif = -1 ;
   log_count("ready", "pools", NPOOLS()) ;

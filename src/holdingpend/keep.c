@@ -87,7 +87,7 @@ static void flush (void) ;
 
 static int say (int e)
 {
-  if (!g.keeper.warned)
+  if (!g.keeper.warned && g.verbosity)
     strerr_warnwu3sys("keep in the fd holder at ", g.keeppath, ": what cannot be kept now will be when it answers") ;
   g.keeper.warned = 1 ;
   errno = e ;
@@ -167,7 +167,7 @@ static void flush (void)
   if (g.keeper.state == KEEPER_DOWN) return ;
   if (unixmessage_sender_flush(&g.keeper.conn.out)) return ;
   if (!error_isagain(errno)) { keep_disconnect() ; return ; }
-  if (!g.keeper.stalled) strerr_warnw3x("the fd holder at ", g.keeppath, " does not read: what cannot be kept now will be when it does") ;
+  if (!g.keeper.stalled && g.verbosity) strerr_warnw3x("the fd holder at ", g.keeppath, " does not read: what cannot be kept now will be when it does") ;
   g.keeper.stalled = 1 ;
 }
 
@@ -441,7 +441,7 @@ void keep_io (short revents)
   if (was && !keep_isbacklogged())
   {
      /* slots kept ready are grantable again, and what could not be kept will be */
-    if (g.keeper.stalled) strerr_warni2x("the fd holder reads again at ", g.keeppath) ;
+    if (g.keeper.stalled && g.verbosity) strerr_warni2x("the fd holder reads again at ", g.keeppath) ;
     g.keeper.stalled = 0 ;
     keep_pass_start() ;
     for (size_t i = 0 ; i < NPOOLS() ; i++) claim_dispatch(POOLS()[i]) ;
@@ -502,7 +502,7 @@ static int trusted (int fd)
   {
     char fmt[UID_FMT] ;
     fmt[uid_fmt(fmt, peer)] = 0 ;
-    strerr_warnw4x("refusing the fd holder at ", g.keeppath, ": it runs as uid ", fmt) ;
+    if (g.verbosity) strerr_warnw4x("refusing the fd holder at ", g.keeppath, ": it runs as uid ", fmt) ;
   }
   g.keeper.untrusted = 1 ;
   return (errno = EPERM, 0) ;
@@ -518,7 +518,7 @@ void keep_adopt (int fd, unsigned int state)
   unixconnection_init(&g.keeper.conn, fd, fd) ;
   g.keeper.state = state ;
   g.keeper.untrusted = 0 ;
-  if (g.keeper.warned) strerr_warni2x("the fd holder answers again at ", g.keeppath) ;
+  if (g.keeper.warned && g.verbosity) strerr_warni2x("the fd holder answers again at ", g.keeppath) ;
   g.keeper.warned = 0 ;
 }
 
@@ -682,6 +682,6 @@ void keep_exit (void)
   tain deadline ;
   if (g.keeper.state == KEEPER_DOWN) return ;
   deadline_in_ms(&deadline, 1000) ;
-  if (!unixmessage_sender_timed_flush_g(&g.keeper.conn.out, &deadline))
+  if (!unixmessage_sender_timed_flush_g(&g.keeper.conn.out, &deadline) && g.verbosity)
     strerr_warnwu2sys("hand what is queued to the fd holder at ", g.keeppath) ;
 }

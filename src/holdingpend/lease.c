@@ -74,7 +74,7 @@ void lease_answer (client *c, slot *s)
   if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
   {
     if (fd >= 0) fd_close(fd) ;
-    strerr_warnwu1sys("answer a claim") ;
+    if (g.verbosity) strerr_warnwu1sys("answer a claim") ;
   }
    /*
      The lease's records go after its answer: the slot's ready record is
@@ -149,7 +149,7 @@ void lease_grant (client *c, slot *s)
   client_poll(c) ;
   if (!helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
   {
-    strerr_warnwu1sys("tell a helper to free its ballast") ;
+    if (g.verbosity) strerr_warnwu1sys("tell a helper to free its ballast") ;
     helper_stop(s) ;
     lease_answer(c, s) ;
   }

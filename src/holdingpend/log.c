@@ -194,7 +194,7 @@ void log_reload_refused (stralloc *err)
   if (err->len && g.verbosity && stralloc_0(err))
   {
     err->len-- ;
-    strerr_warnw2x("reload refused, keeping the old configuration: ", err->s) ;
+    if (g.verbosity) strerr_warnw2x("reload refused, keeping the old configuration: ", err->s) ;
   }
 }
 

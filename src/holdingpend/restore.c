@@ -192,7 +192,7 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
    */
   if (NCLIENTS() + (g.reserve ? g.reserve : 1) >= g.maxconn)
   {
-    if (!g.fullwarned) strerr_warnw2x("too many leases to take back for -c, some are dropped, the last connections kept free; lease ", e->id + strlen(KEEPID_LEASE)) ;
+    if (!g.fullwarned && g.verbosity) strerr_warnw2x("too many leases to take back for -c, some are dropped, the last connections kept free; lease ", e->id + strlen(KEEPID_LEASE)) ;
     g.fullwarned = 1 ;
     return 0 ;
   }
@@ -366,7 +366,7 @@ static void drop_rest (s6_fdholder_t *a, dump *d, unsigned int *ndropped)
     fd_close(d->e[i].fd) ;
     if (!has_prefix(d->e[i].id, "holdingpen/")) continue ;
     deadline_in_ms(&deadline, RESTORE_TIMEOUT_MS) ;
-    if (!s6_fdholder_delete_g(a, d->e[i].id, &deadline) && errno != ENOENT) strerr_warnwu2sys("remove from the fd holder: ", d->e[i].id) ;
+    if (!s6_fdholder_delete_g(a, d->e[i].id, &deadline) && errno != ENOENT && g.verbosity) strerr_warnwu2sys("remove from the fd holder: ", d->e[i].id) ;
     (*ndropped)++ ;
   }
 }
@@ -404,7 +404,7 @@ void keep_restore (void)
   fd = wait_for_keeper() ;
   if (fd < 0)
   {
-    strerr_warnwu3sys("connect to the fd holder at ", g.keeppath, ": nothing is taken back, and it is tried again later") ;
+    if (g.verbosity) strerr_warnwu3sys("connect to the fd holder at ", g.keeppath, ": nothing is taken back, and it is tried again later") ;
     keep_disconnected() ;
     return ;
   }
@@ -414,7 +414,7 @@ void keep_restore (void)
   {
     for (size_t i = 0 ; i < genalloc_len(s6_fdholder_fd_t, &ga) ; i++) fd_close(genalloc_s(s6_fdholder_fd_t, &ga)[i].fd) ;
     genalloc_free(s6_fdholder_fd_t, &ga) ;
-    strerr_warnwu1sys("get what the fd holder keeps") ;
+    if (g.verbosity) strerr_warnwu1sys("get what the fd holder keeps") ;
     s6_fdholder_free(&a) ;
     fd_close(fd) ;
     keep_disconnected() ;

@@ -141,7 +141,7 @@ void slot_drop_fd (slot *s)
 static void drop_used (slot *s)
 {
   uint64_t held ;
-  if (s->fd >= 0 && !hp_resource_empty(s->fd, &held))
+  if (s->fd >= 0 && !hp_resource_empty(s->fd, &held) && g.verbosity)
     strerr_warnwu2sys("empty the old resource of pool ", s->pool->conf.name) ;
   slot_drop_fd(s) ;
 }
@@ -157,7 +157,7 @@ static void fd_none (slot *s)
 #ifdef HP_TREE_CHECKS
   strerr_dief3x(111, "a slot of pool ", s->pool->conf.name, " still has a resource where a new one comes") ;
 #else
-  strerr_warnw3x("a slot of pool ", s->pool->conf.name, " still had a resource where a new one came: dropped") ;
+  if (g.verbosity) strerr_warnw3x("a slot of pool ", s->pool->conf.name, " still had a resource where a new one came: dropped") ;
   drop_used(s) ;
 #endif
 }
@@ -172,10 +172,10 @@ int slot_hand_out (slot *s)
   int fd ;
   if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
    /* marked until it is emptied: never taken back for a ready one (hp_resource_mark.c) */
-  if (!hp_resource_mark(s->fd, 1)) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
+  if (!hp_resource_mark(s->fd, 1) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
   fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0) ;
   if (fd >= 0) return fd ;
-  strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
+  if (g.verbosity) strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
   fd = s->fd ;
   s->fd = -1 ;
   return fd ;
@@ -221,7 +221,7 @@ void slot_spawn (slot *s)
     s->adopt = -1 ;
      /* a held one, as lease_answer would: our copy, for the lease's end */
     if (s->holder && s->fd < 0) s->fd = fcntl(adopt, F_DUPFD_CLOEXEC, 0) ;
-    if (!helper_tell(s, &cmd, 1, adopt)) strerr_warnwu1sys("hand a kept resource to a helper") ;
+    if (!helper_tell(s, &cmd, 1, adopt) && g.verbosity) strerr_warnwu1sys("hand a kept resource to a helper") ;
   }
    /* a held slot's new helper has nothing to say until the lease ends */
   if (s->holder && s->state == SLOT_HELD) helper_quiet(s) ;
@@ -278,7 +278,7 @@ void slot_recycle (slot *s)
     uint64_pack_big(msg + HOLDINGPEN_HELPER_EMPTY_LEASE, s->lease) ;
     slot_setstate(s, SLOT_SCRUBBING) ;
     if (helper_tell(s, msg, sizeof(msg), -1)) return ;
-    strerr_warnwu1sys("tell a helper to scrub") ;
+    if (g.verbosity) strerr_warnwu1sys("tell a helper to scrub") ;
   }
   drop_used(s) ;
   slot_remake(s) ;
@@ -364,7 +364,9 @@ void slot_ready (slot *s, int fd)
   s->fd = fd ;
    /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
   if (s->fd >= 0 && !hp_resource_mark(s->fd, 0))
-    strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
+  {
+    if (g.verbosity) strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
+  }
   else keep_slot(s) ;
   s->deaths = 0 ;
   setshort(s, 0) ;
