@@ -358,7 +358,8 @@ enum lease_event_e
   LEASE_RELEASE,    /* its holder closed it */
   LEASE_END,        /* the broker ended it, after the careful kill */
   LEASE_EXPIRE,     /* the careful kill starts: the pool's expire */
-  LEASE_REVOKE      /* the careful kill starts: an administrator's revoke */
+  LEASE_REVOKE,     /* the careful kill starts: an administrator's revoke */
+  LEASE_RESTORED    /* taken back at a restart, held again */
 } ;
 
 extern void lease_init (void) ;

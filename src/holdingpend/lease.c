@@ -101,10 +101,21 @@ static int lease_cmp (void const *a, void const *b, void *aux)
   return la < lb ? -1 : la > lb ;
 }
 
- /* Sized for every client: numbering a lease never allocates. */
+ /*
+   The tree is sized for every client: numbering a lease never
+   allocates. Lease ids never repeat across restarts: a lease granted
+   just before a crash, whose record the fd holder did not get, is
+   unknown to the next holdingpend, and an administrator who read its
+   id in the log must not revoke another lease by it. So the first id of
+   a run follows the start time in microseconds (a run hands out far
+   fewer than one lease a microsecond), or the highest id taken back.
+*/
 void lease_init (void)
 {
+  struct timespec ts ;
   if (!hp_tree_init(&g.leases, g.maxconn, &lease_dtok, &lease_cmp, 0)) strerr_diefu1sys(111, "allocate the lease tree") ;
+  clock_gettime(CLOCK_REALTIME, &ts) ;
+  g.nextlease = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 ;
 }
 
 client *lease_find (uint64_t id)
@@ -329,5 +340,6 @@ void lease_restore (client *c)
     watch_holder(c) ;
   }
   else if (c->expirewall) timer_set(&c->deadline, &c->expire) ;
+  log_lease(LEASE_RESTORED, c) ;
   client_poll(c) ;
 }

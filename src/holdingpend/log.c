@@ -94,7 +94,8 @@ static leaseevent const lease_events[] =
   [LEASE_RELEASE] = { .name = "release", .slot = 1, .age = 1 },
   [LEASE_END] = { .name = "end", .slot = 1, .age = 1 },
   [LEASE_EXPIRE] = { .name = "expire", .slot = 0, .age = 0 },
-  [LEASE_REVOKE] = { .name = "revoke", .slot = 0, .age = 0 }
+  [LEASE_REVOKE] = { .name = "revoke", .slot = 0, .age = 0 },
+  [LEASE_RESTORED] = { .name = "restored", .slot = 1, .age = 1 }
 } ;
 
 void log_lease (unsigned int event, client const *c)
