@@ -29,12 +29,12 @@
    leases cost neither poll time nor buffers.
 */
 
-ilink *client_alink (uint32_t i)
+static ilink *client_alink (uint32_t i)
 {
   return &CLIENT(i)->alink ;
 }
 
-ilink *client_plink (uint32_t i)
+static ilink *client_plink (uint32_t i)
 {
   return &CLIENT(i)->plink ;
 }
@@ -203,7 +203,7 @@ void client_refuse (client *c, unsigned char code, char const *extra, size_t ext
 }
 
  /* A client gone in the middle of a ballast grant: the helper's answer will find no holder. */
-void client_gone (client *c)
+static void client_gone (client *c)
 {
   switch (c->state)
   {
@@ -372,7 +372,7 @@ static void client_untake (client *c)
   c->state = CLIENT_FREE ;
 }
 
-void client_new (int fd)
+static void client_new (int fd)
 {
   struct ucred cred ;
   socklen_t credlen = sizeof(cred) ;

@@ -137,11 +137,9 @@ extern void slot_remove (slot *) ;
 extern void slot_recycle (slot *) ;
 extern void slot_remake (slot *) ;
 extern int slot_hand_out (slot *) ;
-extern void slot_drop_fd (slot *) ;
 extern void slot_setstate (slot *, unsigned int) ;
 extern void slot_settle (slot *) ;
 extern slot *slot_of_index (uint32_t) ;
-extern ilink *slot_rlink (uint32_t) ;
 extern ilink *slot_tlink (uint32_t) ;
 extern void slot_ready (slot *, int) ;
 extern void slot_short (slot *, char const *, size_t) ;
@@ -271,20 +269,16 @@ struct client_s
 } ;
 
 #define CLIENT(i) (g.clients + (i))
-extern ilink *client_alink (uint32_t) ;
-extern ilink *client_plink (uint32_t) ;
 #define client_fd(c) ((c)->fd)
 #define NCLIENTS() genset_n(&g.clientset)
 
 extern void client_init (void) ;
 extern void client_accept (void) ;
-extern void client_new (int) ;
 extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_reply (client *, char const *, size_t) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
-extern void client_gone (client *) ;
 extern void client_read (client *) ;
 extern void client_write (client *) ;
 extern void client_timeout (client *) ;
@@ -410,8 +404,6 @@ struct keeper_s
 #define KEEP_STEP_FROM_TIME UINT32_MAX   /* restore.c: a lease of 0.2, whose kill steps follow from the time */
 
 extern void keep_init (void) ;
-extern int keep_isup (void) ;
-extern int keep_isbacklogged (void) ;
 extern void keep_slot (slot *) ;
 extern void keep_slot_drop (slot *) ;
 extern int keep_grantable (slot *) ;
@@ -423,9 +415,7 @@ extern short keep_events (void) ;
 extern int keep_fd (void) ;
 extern int keep_connect (void) ;
 extern void keep_adopt (int, unsigned int) ;
-extern void keep_disconnect (void) ;
 extern void keep_disconnected (void) ;
-extern void keep_pass_start (void) ;
 extern void keep_pass_later (void) ;
 extern void keep_timer (void) ;
 extern void keep_exit (void) ;

@@ -25,6 +25,9 @@
 
 #include "holdingpend-internal.h"
 
+static void keep_disconnect (void) ;
+static void keep_pass_start (void) ;
+
  /*
    Keeping, while holdingpend runs (-f): what a new holdingpend needs to
    take back is kept in an s6-fdholderd, under identifiers that carry
@@ -94,7 +97,7 @@ static int say (int e)
   return 0 ;
 }
 
-int keep_isup (void)
+static int keep_isup (void)
 {
   return g.keeper.state == KEEPER_UP ;
 }
@@ -103,7 +106,7 @@ int keep_isup (void)
    The socket takes no more: nothing new is stored, and slots kept ready
    are granted only once it drains. What is queued is tried first.
 */
-int keep_isbacklogged (void)
+static int keep_isbacklogged (void)
 {
   if (g.keeper.state == KEEPER_DOWN) return 0 ;
   flush() ;
@@ -476,7 +479,7 @@ static void forget_all (void)
   g.keeper.listenkept = 0 ;
 }
 
-void keep_disconnect (void)
+static void keep_disconnect (void)
 {
   tain t ;
   if (g.keeper.state == KEEPER_DOWN) return ;
@@ -580,7 +583,7 @@ static void sync_done (unixmessage const *m)
    stopped fd holder reads again.
 */
 
-void keep_pass_start (void)
+static void keep_pass_start (void)
 {
   tain t ;
   if (!keep_isup()) return ;

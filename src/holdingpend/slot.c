@@ -47,7 +47,7 @@ void slot_settle (slot *s)
   g.unsettled-- ;
 }
 
-ilink *slot_rlink (uint32_t i)
+static ilink *slot_rlink (uint32_t i)
 {
   return &slot_of_index(i)->rlink ;
 }
@@ -125,7 +125,7 @@ slot *slot_new (pool *p)
   return 0 ;
 }
 
-void slot_drop_fd (slot *s)
+static void slot_drop_fd (slot *s)
 {
   if (s->fd >= 0) fd_close(s->fd) ;
   s->fd = -1 ;
