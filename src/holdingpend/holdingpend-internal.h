@@ -60,6 +60,7 @@ struct timer_s
   uint32_t id ;     /* client index, or TIMER_SLOT | slot index */
   unsigned int armed : 1 ;
 } ;
+#define TIMER_ZERO { .when = TAIN_ZERO, .id = 0, .armed = 0 }
 #define TIMER_SLOT 0x80000000U
 #define TIMER_KEEP 0x7fffffffU   /* the refresh of what the fd holder keeps */
 
@@ -162,7 +163,7 @@ extern void helper_wake (slot *) ;
 extern void helper_write (slot *) ;
 
 
- /* pool.c */
+ /* uidcount.c: counts per uid, a small array of the uids that have something counted */
 
 typedef struct uidcount_s uidcount, *uidcount_ref ;
 struct uidcount_s
@@ -172,7 +173,14 @@ struct uidcount_s
   unsigned int warned : 1 ;
 } ;
 
-typedef struct lastclaim_s lastclaim, *lastclaim_ref ;
+extern uidcount *uidcount_find (genalloc const *, uid_t) ;
+extern int uidcount_inc (genalloc *, uidcount *, uid_t) ;
+extern void uidcount_dec (genalloc *, uidcount *) ;
+
+
+ /* pool.c */
+
+typedef struct lastclaim_s lastclaim, *lastclaim_ref ;   /* claim.c's anti-spam: a uid's last claim on a pool */
 struct lastclaim_s
 {
   uid_t uid ;
@@ -194,10 +202,6 @@ struct pool_s
   uint64_t leaked ;   /* bytes written into ended leases' files, freed again by the helpers */
   unsigned int removed : 1 ;
 } ;
-
-extern uidcount *uidcount_find (genalloc const *, uid_t) ;
-extern int uidcount_inc (genalloc *, uidcount *, uid_t) ;
-extern void uidcount_dec (genalloc *, uidcount *) ;
 
 #define POOLS() genalloc_s(pool *, &g.pools)
 #define NPOOLS() genalloc_len(pool *, &g.pools)
@@ -475,7 +479,7 @@ extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short_pools (void) ;
 
 
- /* holdingpend.c: the one global, as tipidee has */
+ /* holdingpend.c: the one global, as tipidee has; its counters are status.c's counters= record */
 
 typedef struct counters_s counters, *counters_ref ;
 struct counters_s
@@ -489,6 +493,7 @@ struct counters_s
   uint64_t reloads ;
   uint64_t reloadfailures ;
 } ;
+#define COUNTERS_ZERO { .granted = 0, .refused = { 0 }, .expired = 0, .revoked = 0, .signals = 0, .helpercrashes = 0, .reloads = 0, .reloadfailures = 0 }
 
 struct global_s
 {
@@ -501,7 +506,7 @@ struct global_s
   gensetdyn slots ;          /* slot *, by slot->index */
   ilist graveyard ;          /* slots to free at the end of the loop turn, through slot->rlink */
   ilist talking ;            /* slots whose helper socket is polled, through slot->tlink */
-  client *clients ;          /* maxconn of them, calloc'd: untouched pages cost nothing */
+  client *clients ;          /* maxconn of them, mapped: untouched pages cost nothing */
   genset clientset ;
   uint32_t *clientfree ;
   ilist active ;             /* clients whose fd is polled, through client->alink */
@@ -540,9 +545,15 @@ struct global_s
 #define GLOBAL_ZERO \
 { \
   .helper = 0, .pooldir = 0, .rules = 0, .rulestype = 0, .rulescdb = CDB_ZERO, \
-  .pools = GENALLOC_ZERO, .graveyard = ILIST_ZERO, .talking = ILIST_ZERO, .clients = 0, \
-  .connperuid = GENALLOC_ZERO, .keeppath = 0, .keeper = KEEPER_ZERO, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
-  .notif = -1, .spfd = -1, .epfd = -1 \
+  .pools = GENALLOC_ZERO, .slots = GENSETDYN_ZERO, .graveyard = ILIST_ZERO, .talking = ILIST_ZERO, \
+  .clients = 0, .clientset = GENSET_ZERO, .clientfree = 0, .active = ILIST_ZERO, \
+  .timers = AVLTREEN_ZERO, .helpers = AVLTREEN_ZERO, .leases = AVLTREEN_ZERO, \
+  .connperuid = GENALLOC_ZERO, .keeppath = 0, .keepsecs = 0, .keeptimer = TIMER_ZERO, .keeper = KEEPER_ZERO, \
+  .maxperuid = 0, .reserve = 0, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
+  .answertto = TAIN_ZERO, .start = TAIN_ZERO, .count = COUNTERS_ZERO, .nextlease = 0, .nextseq = 0, \
+  .maxconn = 0, .unsettled = 0, .readydeadline = TAIN_ZERO, .lameduck = TAIN_ZERO, \
+  .acceptblocked = 0, .fullwarned = 0, .exiting = 0, .verbosity = 1, \
+  .notif = -1, .spfd = -1, .epfd = -1, .myuid = 0, .envp = 0 \
 }
 
 extern struct global_s g ;
