@@ -420,6 +420,7 @@ extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short_pools (void) ;
+extern void log_flush (void) ;
 
 
  /* holdingpend.c: the one global, as tipidee has */

@@ -228,6 +228,8 @@ static void notify_ready (void)
   fd_close(g.notif) ;
   g.notif = -1 ;
   log_count("ready", "pools", NPOOLS()) ;
+   /* whoever saw the notification may look for the line: it does not wait for the end of the turn */
+  log_flush() ;
   release_memory() ;
 }
 
@@ -360,6 +362,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
     if (!g.exiting) notify_ready() ;
     else if (!lameducktimeout || exit_done()) break ;
     prepare(&deadline) ;
+     /* the turn's answers have left: now its log lines, in one write */
+    log_flush() ;
     x = genalloc_s(iopause_fd, &g.x) ;
     r = iopause_g(genalloc_s(iopause_fd, &g.x), genalloc_len(iopause_fd, &g.x), &deadline) ;
     if (r < 0) strerr_diefu1sys(111, "iopause") ;
@@ -373,5 +377,6 @@ int main (int argc, char const *const *argv, char const *const *envp)
   }
   keep_exit() ;
   log_count("exit", 0, 0) ;
+  log_flush() ;
   return 0 ;
 }
