@@ -370,7 +370,8 @@ void client_new (int fd)
   }
   rules_apply(c) ;
   if (!admit(c)) return ;
-  client_settle(c) ;
+   /* a request mostly comes right behind its connect: read now, not a poll later */
+  client_read(c) ;
 }
 
  /* A lease's connection kept across a restart: a client with nothing to say, not yet holding; 0 if the table is full. */
