@@ -254,6 +254,7 @@ struct client_s
   unsigned int state ;
   unsigned int killstep ;    /* the next signal of the careful kill, 0 to 3; 4: all sent */
   unsigned int keptstep ;    /* the step the kept pidfd record says (keep.c) */
+  unsigned int quietin : 2 ; /* a new lease: turns of the loop before it goes quiet (client.c) */
   unsigned int active : 1 ;
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
   unsigned int pidwatched : 1 ; /* its holder's pidfd too, during a careful kill */
@@ -282,7 +283,7 @@ extern void client_read (client *) ;
 extern void client_write (client *) ;
 extern void client_timeout (client *) ;
 extern void client_settle (client *) ;
-extern short client_events (client const *) ;
+extern short client_poll (client *) ;
 
 
  /* rules.c */

@@ -71,12 +71,15 @@ static void prepare (tain *deadline)
   x_add(0, !g.exiting && !g.acceptblocked && g.nclients < g.maxconn ? IOPAUSE_READ : 0, 0) ;
   x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
   x_add(keep_fd(), keep_events(), TIMER_KEEP) ;
-  for (uint32_t i = g.active.head ; i != CLIENT_NONE ; i = CLIENT(i)->alink.next)
+  for (uint32_t i = g.active.head ; i != CLIENT_NONE ;)
   {
     client *c = CLIENT(i) ;
-    short events = client_events(c) ;
+    uint32_t next = c->alink.next ;
+     /* it may go quiet, and leave the list */
+    short events = client_poll(c) ;
     if (g.exiting) events &= IOPAUSE_WRITE ;
     if (events) x_add(client_fd(c), events, i) ;
+    i = next ;
   }
   if (!g.exiting)
     for (slot *s = g.talking ; s ; s = s->tnext)

@@ -36,6 +36,8 @@ static void start (client *c, slot *s)
 {
   pool *p = s->pool ;
   c->state = CLIENT_HOLDING ;
+   /* polled until the end of the next turn, then quiet (client.c) */
+  c->quietin = 2 ;
   slot_setstate(s, SLOT_HELD) ;
   tain_copynow(&c->since) ;
   c->killstep = 0 ;
