@@ -146,13 +146,14 @@ void client_close (client *c)
 }
 
  /*
-   0 only if the answer could not be queued: then a passed fd is still the
-   caller's. Once queued, the fd belongs to the sender, which closes it.
+   0 if the answer could not be queued. A passed fd goes with it and is
+   not closed: it must stay open while the answer may be queued, that is
+   as long as the client (slot_hand_out).
 */
 int client_answer (client *c, char const *s, size_t len, int *fd)
 {
   unixmessage m = { .s = (char *)s, .len = len, .fds = fd, .nfds = !!fd } ;
-  if (!unixmessage_put_and_close(&c->out, &m, fd ? unixmessage_bits_closeall : unixmessage_bits_closenone)) return 0 ;
+  if (!unixmessage_put_and_close(&c->out, &m, unixmessage_bits_closenone)) return 0 ;
   unixmessage_sender_flush(&c->out) ;
   return 1 ;
 }
