@@ -238,4 +238,4 @@ verdict ratio_1100idle_11pools "$(ratio "$c11" "$c4")" 1.5
 verdict ratio_1100idle_1pool "$(ratio "$c1100" "$c4b")" 1.5
 verdict ratio_1000leases "$(ratio "$l1000" "$l1")" 1.5
 verdict mem_1000leases_kb "$(mem 1000)" 4096
-verdict ratio_claim_raw "$(ratio "$c4" "$rawrt")" 2.5
+verdict ratio_claim_raw "$(ratio "$c4" "$rawrt")" 1.2

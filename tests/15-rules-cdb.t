@@ -44,6 +44,15 @@ hpp_status_as "$HPP_NOBODY" closed > "$T/out"
 is "$?" 0 "after SIGHUP: nobody, status: exit 0"
 like "$(cat "$T/out")" '^pool=closed ' "and it gets the records"
 
+# --- the regex narrowed by a reload: the next claim goes by the new one ---
+hpp_rule "$R" uid/65534 'HOLDINGPEN_CLAIM_REGEX=closed'
+s6-accessrules-cdb-from-fs "$CDB" "$R" || bail_out "s6-accessrules-cdb-from-fs failed"
+ok "s6-svc -h: regex 'closed'" hpp_hup
+hpp_claim_as "$HPP_NOBODY" open true 2> /dev/null
+is "$?" 1 "after SIGHUP: nobody, pool open, granted before, is denied"
+hpp_claim_as "$HPP_NOBODY" closed true
+is "$?" 0 "after SIGHUP: nobody, pool closed: exit 0"
+
 # --- a rule taken away, SIGHUP again ---
 rm -rf "$R/uid/65534"
 s6-accessrules-cdb-from-fs "$CDB" "$R" || bail_out "s6-accessrules-cdb-from-fs failed"

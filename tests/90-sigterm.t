@@ -1,7 +1,9 @@
 #!/bin/sh
 # SIGTERM (and SIGINT): the daemon and its helpers are gone within one
 # second, even with a lease held; the holder keeps its fd and goes on; the
-# service comes back up and ready.
+# service comes back up and ready. The log lines wait for the end of a
+# turn of the loop: the last ones, to event=exit, are written before the
+# daemon goes.
 . "$(dirname "$0")/lib.sh"
 
 hp_pool p 8M 3
@@ -32,6 +34,8 @@ ok "s6 sees the service down" hp_until 2000 eval 'test "$(s6-svstat -o up "$HP_S
 ok "the holder was not killed and still runs" hp_alive "$holder"
 # a stop is normal for the helpers too: they see their socket close and exit 0, quietly
 unlike "$(cat "$T/log")" 'holdingpen-helper: fatal' "no helper logged a fatal error on the stop"
+is "$(grep 'holdingpend: info: event=' "$T/log" | tail -n 1 | sed 's/^.*event=//')" exit "the daemon's last line is event=exit"
+ok "the holder's grant is in the log before it" hp_log_kv_has event=grant pool=p
 
 # back up: binds the socket again and becomes ready again
 s6-svc -u "$HP_SVC"
@@ -47,6 +51,7 @@ helpers2=$(hp_helper_pids "$pid2")
 is "$(echo $helpers2 | wc -w | tr -d ' ')" 3 "three helpers"
 s6-svc -i "$HP_SVC"
 ok "SIGINT: the daemon and its helpers are gone within a second" hp_until 1250 hp_all_dead "$pid2" $helpers2
+is "$(hp_log_kv_count event=exit)" 2 "each daemon wrote event=exit"
 
 kill -TERM $holder 2>/dev/null
 

@@ -101,6 +101,7 @@ static void helper_close (slot *s)
  /* The helper exits on end of file; TERM is for one busy reserving a big region. */
 void helper_stop (slot *s)
 {
+  log_flush() ;
   helper_close(s) ;
   if (s->pid > 0)
   {
@@ -135,6 +136,7 @@ int helper_spawn (slot *s)
   argv[m++] = hp_kind_names[conf->kind] ;
   argv[m++] = fmt ;
   argv[m++] = 0 ;
+  log_flush() ;
   pid = child_spawn1_socket(g.helper, argv, g.envp, &fd) ;
   if (!pid)
   {
@@ -154,6 +156,7 @@ int helper_spawn (slot *s)
 int helper_tell (slot *s, char const *msg, size_t len, int fd)
 {
   unixmessage m = { .s = (char *)msg, .len = len, .fds = &fd, .nfds = fd >= 0 } ;
+  log_flush() ;
   if (s->helperfd < 0 || !talk(s)
    || !unixmessage_put_and_close(&s->helper->out, &m, fd >= 0 ? unixmessage_bits_closeall : unixmessage_bits_closenone))
   {

@@ -259,6 +259,7 @@ struct client_s
   unsigned int state ;
   unsigned int killstep ;    /* the next signal of the careful kill, 0 to 3; 4: all sent */
   unsigned int keptstep ;    /* the step the kept pidfd record says (keep.c) */
+  unsigned int quietin : 2 ; /* a new lease: turns of the loop before it goes quiet (client.c) */
   unsigned int active : 1 ;
   unsigned int watched : 1 ;   /* a quiet lease, in the epoll set */
   unsigned int pidwatched : 1 ; /* its holder's pidfd too, during a careful kill */
@@ -288,7 +289,7 @@ extern void client_write (client *) ;
 extern void client_timeout (client *) ;
 extern void client_setstate (client *, unsigned int) ;
 extern void client_poll (client *) ;
-extern short client_events (client const *) ;
+extern short client_events (client *) ;
 
 
  /* rules.c */
@@ -477,6 +478,7 @@ extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short_pools (void) ;
+extern void log_flush (void) ;
 
 
  /* holdingpend.c: the one global, as tipidee has; its counters are status.c's counters= record */

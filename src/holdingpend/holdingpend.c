@@ -71,12 +71,15 @@ static void prepare (tain *deadline)
   x_add(0, !g.exiting && !g.acceptblocked && NCLIENTS() < g.maxconn ? IOPAUSE_READ : 0, 0) ;
   x_add(g.epfd, g.exiting ? 0 : IOPAUSE_READ, 0) ;
   x_add(keep_fd(), keep_events(), TIMER_KEEP) ;
-  for (uint32_t i = g.active.head ; i != ILIST_NONE ; i = CLIENT(i)->alink.next)
+  for (uint32_t i = g.active.head ; i != ILIST_NONE ;)
   {
     client *c = CLIENT(i) ;
+    uint32_t next = c->alink.next ;
+     /* it may go quiet, and leave the list */
     short events = client_events(c) ;
     if (g.exiting) events &= IOPAUSE_WRITE ;
     if (events) x_add(client_fd(c), events, i) ;
+    i = next ;
   }
   if (!g.exiting)
     for (uint32_t i = g.talking.head ; i != ILIST_NONE ; i = slot_of_index(i)->tlink.next)
@@ -231,6 +234,8 @@ static void notify_ready (void)
   fd_close(g.notif) ;
   g.notif = -1 ;
   log_count("ready", "pools", NPOOLS()) ;
+   /* whoever saw the notification may look for the line: it does not wait for the end of the turn */
+  log_flush() ;
   release_memory() ;
 }
 
@@ -364,6 +369,8 @@ int main (int argc, char const *const *argv, char const *const *envp)
     if (!g.exiting) notify_ready() ;
     else if (!lameducktimeout || exit_done()) break ;
     prepare(&deadline) ;
+     /* the turn's answers have left: now its log lines, in one write */
+    log_flush() ;
     x = genalloc_s(iopause_fd, &g.x) ;
     r = iopause_g(genalloc_s(iopause_fd, &g.x), genalloc_len(iopause_fd, &g.x), &deadline) ;
     if (r < 0) strerr_diefu1sys(111, "iopause") ;
@@ -377,5 +384,6 @@ int main (int argc, char const *const *argv, char const *const *envp)
   }
   keep_exit() ;
   log_count("exit", 0, 0) ;
+  log_flush() ;
   return 0 ;
 }

@@ -37,6 +37,8 @@ static void start (client *c, slot *s)
 {
   pool *p = s->pool ;
   client_setstate(c, CLIENT_HOLDING) ;
+   /* polled until the end of the next turn, then quiet (client.c) */
+  c->quietin = 2 ;
   slot_setstate(s, SLOT_HELD) ;
   tain_copynow(&c->since) ;
   c->killstep = 0 ;
@@ -58,7 +60,7 @@ static void start (client *c, slot *s)
   log_lease(LEASE_GRANT, c) ;
 }
 
- /* The answer of a granted claim: a copy of the slot's fd goes with it (slot_hand_out). */
+ /* The answer of a granted claim: the slot's fd goes with it (slot_hand_out). */
 void lease_answer (client *c, slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
@@ -71,11 +73,7 @@ void lease_answer (client *c, slot *s)
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
   start(c, s) ;
-  if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
-  {
-    if (fd >= 0) fd_close(fd) ;
-    if (g.verbosity) strerr_warnwu1sys("answer a claim") ;
-  }
+  if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0) && g.verbosity) strerr_warnwu1sys("answer a claim") ;
    /*
      The lease's records go after its answer: the slot's ready record is
      gone already (keep_grantable), so a crash in between leaves neither

@@ -16,6 +16,15 @@
    The transaction log: one line per event on stderr, key=value words,
    for s6-log. Every value is a number or a name checked on its way in
    (pool names, kinds, reasons), so no quoting is needed.
+
+   Lines wait in buffer_2 and are written once per turn of the loop,
+   after the turn's answers have left (log_flush, before iopause): a
+   write per event, two before a claim's answer, was a good part of the
+   claim's time. Nothing is lost or reordered on the way: a warning or a
+   fatal error goes through buffer_2 too, after the lines waiting there;
+   the exit flushes; and the log is flushed before a helper is started,
+   told anything or stopped, so that what a helper writes to the same
+   stderr comes after the events that led to it.
 */
 
 static void put (char const *s)
@@ -44,7 +53,13 @@ static int begin (char const *event)
 
 static void end (void)
 {
-  buffer_putflush(buffer_2, "\n", 1) ;
+  buffer_put(buffer_2, "\n", 1) ;
+}
+
+ /* A full buffer_2 writes itself out; this writes the rest. */
+void log_flush (void)
+{
+  buffer_flush(buffer_2) ;
 }
 
 static void put_who (client const *c)

@@ -18,6 +18,7 @@
 #include "holdingpend-internal.h"
 
 #define GROUPS_MAX 256
+#define REGEX_CACHE 8
 
  /*
    What a connection may do is decided once, when it comes, from the
@@ -29,10 +30,68 @@
    say "the person at the console".
 */
 
+ /*
+   HOLDINGPEN_CLAIM_REGEX is compiled once per text, not per claim:
+   regcomp costs more than the rest of a claim's work in the daemon. The
+   compiled regexes are kept by their text, a few of them (the rules
+   name few), the oldest making room; a held lease keeps only its text.
+   Kept by text, an entry cannot outlive its meaning, but the rules it
+   came from may have gone: a reload empties the cache.
+*/
+
+typedef struct regex_entry_s regex_entry, *regex_entry_ref ;
+struct regex_entry_s
+{
+  char *src ;
+  regex_t re ;
+} ;
+
+static regex_entry cache[REGEX_CACHE] ;
+static unsigned int cachenext = 0 ;
+
+static void cache_drop (regex_entry *r)
+{
+  if (!r->src) return ;
+  regfree(&r->re) ;
+  alloc_free(r->src) ;
+  r->src = 0 ;
+}
+
+static void cache_clear (void)
+{
+  for (unsigned int i = 0 ; i < REGEX_CACHE ; i++) cache_drop(cache + i) ;
+  cachenext = 0 ;
+}
+
+ /* The compiled src; 0 if it does not compile (regcomp's code in *e, 0 if out of memory). */
+static regex_t const *regex_get (char const *src, int *e)
+{
+  regex_entry *r ;
+  regex_t re ;
+  char *copy ;
+  for (unsigned int i = 0 ; i < REGEX_CACHE ; i++)
+    if (cache[i].src && !strcmp(cache[i].src, src)) return &cache[i].re ;
+  *e = regcomp(&re, src, REG_EXTENDED) ;
+  if (*e) return 0 ;
+  copy = strdup(src) ;
+  if (!copy)
+  {
+    regfree(&re) ;
+    return 0 ;
+  }
+  r = cache + cachenext ;
+  cachenext = (cachenext + 1) % REGEX_CACHE ;
+  cache_drop(r) ;
+  r->src = copy ;
+  r->re = re ;
+  return &r->re ;
+}
+
  /* 1: loaded (or nothing to load); 0: refused, err says why. */
 int rules_load (stralloc *err)
 {
   cdb c = CDB_ZERO ;
+  cache_clear() ;
   if (g.rulestype != 2) return 1 ;
   if (!cdb_init(&c, g.rules))
     return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
@@ -125,17 +184,16 @@ static int parse_env (client *c, char const *s, size_t len)
     else if (!strncmp(envp[i], "HOLDINGPEN_ADMIN=", 17)) c->canadmin = 1 ;
     else if (!strncmp(envp[i], "HOLDINGPEN_CLAIM_REGEX=", 23) && !c->claimre)
     {
-      regex_t re ;
       char const *src = envp[i] + 23 ;
-      int e = regcomp(&re, src, REG_EXTENDED) ;
-      if (e)
+      int e ;
+      if (!regex_get(src, &e))
       {
         char buf[256] ;
-        regerror(e, &re, buf, sizeof(buf)) ;
+        if (!e) return 0 ;
+        regerror(e, 0, buf, sizeof(buf)) ;
         if (g.verbosity) strerr_warnw4x("invalid HOLDINGPEN_CLAIM_REGEX ", src, ": ", buf) ;
         continue ;
       }
-      regfree(&re) ;
        /* kept as text: a compiled regex costs kilobytes, a held lease never needs it */
       c->claimre = strdup(src) ;
       if (!c->claimre) return 0 ;
@@ -167,13 +225,12 @@ void rules_apply (client *c)
  /* The rule names whole pool names: a match must cover the name, not a part of it. */
 int rules_claim_allowed (client const *c, char const *poolname)
 {
-  regex_t re ;
+  regex_t const *re ;
   regmatch_t m ;
-  int ok ;
+  int e ;
   if (!c->claimre) return 0 ;
-  if (regcomp(&re, c->claimre, REG_EXTENDED)) return 0 ;
+  re = regex_get(c->claimre, &e) ;
+  if (!re) return 0 ;
    /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
-  ok = !regexec(&re, poolname, 1, &m, 0) && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
-  regfree(&re) ;
-  return ok ;
+  return !regexec(re, poolname, 1, &m, 0) && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
 }

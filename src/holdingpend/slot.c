@@ -127,6 +127,11 @@ slot *slot_new (pool *p)
 
 static void slot_drop_fd (slot *s)
 {
+#ifdef HP_TREE_CHECKS
+   /* a holder's answer may still carry s->fd (slot_hand_out): it never outlives its client */
+  if (s->fd >= 0 && s->holder && !unixmessage_sender_isempty(&s->holder->out))
+    strerr_dief3x(111, "a slot of pool ", s->pool->conf.name, " drops the resource its holder's answer still carries") ;
+#endif
   if (s->fd >= 0) fd_close(s->fd) ;
   s->fd = -1 ;
   keep_slot_drop(s) ;
@@ -163,22 +168,19 @@ static void fd_none (slot *s)
 }
 
  /*
-   The fd a new holder gets. The slot keeps its own copy for the lease's
-   end: should the helper be gone by then, holdingpend empties the
-   resource itself. -1: none (a ballast is never handed out).
+   The fd a new holder gets: the slot's own, which the answer carries and
+   does not close. The slot keeps it for the lease's end (should the
+   helper be gone by then, holdingpend empties the resource itself), and
+   nothing drops a held slot's resource before its lease has ended, which
+   drops the answer first (client_close): so no copy is made for the
+   answer. -1: none (a ballast is never handed out).
 */
 int slot_hand_out (slot *s)
 {
-  int fd ;
   if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
    /* marked until it is emptied: never taken back for a ready one (hp_resource_mark.c) */
   if (!hp_resource_mark(s->fd, 1) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
-  fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0) ;
-  if (fd >= 0) return fd ;
-  if (g.verbosity) strerr_warnwu3sys("keep a copy of a granted resource of pool ", s->pool->conf.name, ", only its helper can scrub it") ;
-  fd = s->fd ;
-  s->fd = -1 ;
-  return fd ;
+  return s->fd ;
 }
 
 static void schedule_respawn (slot *s)
