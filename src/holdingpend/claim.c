@@ -1,5 +1,6 @@
 /* ISC license. */
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +90,17 @@ static void refuse_toosoon (client *c, char const *poolname, uint32_t wait)
   claim_deny(c, poolname, "toosoon", HOLDINGPEN_TOOSOON, pack, sizeof(pack)) ;
 }
 
+/*
+   Room to record a claim of uid's, made before it is granted (lease.c),
+   so that recording it cannot fail: a claim not recorded would let its
+   uid claim again too soon.
+*/
+int claim_record_room (pool *p, uid_t uid)
+{
+  if (!p->conf.ifelapsed || lastclaim_find(p, uid)) return 1 ;
+  return genalloc_readyplus(lastclaim, &p->recent, 1) ;
+}
+
 void claim_record (pool *p, uid_t uid)
 {
   lastclaim *lc ;
@@ -99,7 +111,8 @@ void claim_record (pool *p, uid_t uid)
   {
     lastclaim nl = { .uid = uid } ;
     tain_copynow(&nl.when) ;
-    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_diefu1sys(111, "record a claim") ;
+     /* claim_record_room made room */
+    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_warnwu1sys("record a claim") ;
   }
 }
 
@@ -140,7 +153,12 @@ void claim_dispatch (pool *p)
     else
     {
       clist_remove(&p->waiters, c->index, offsetof(client, plink)) ;
-      lease_grant(c, s) ;
+      if (!lease_grant(c, s))
+      {
+         /* back in the queue for client_nomem to take it out, as any waiter */
+        clist_append(&p->waiters, c->index, offsetof(client, plink)) ;
+        client_nomem(c, "claim", p->conf.name) ;
+      }
     }
   }
 }
@@ -148,7 +166,11 @@ void claim_dispatch (pool *p)
 static void enqueue (client *c, pool *p, uint32_t millisecs)
 {
   tain deadline ;
-  pool_join(p, c) ;
+  if (!pool_join(p, c))
+  {
+    client_nomem(c, "claim", p->conf.name) ;
+    return ;
+  }
   c->state = CLIENT_WAITING ;
   c->seq = ++g.nextseq ;
   clist_append(&p->waiters, c->index, offsetof(client, plink)) ;
@@ -159,14 +181,22 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
     timer_set(&c->deadline, &deadline) ;
   }
   log_wait(c) ;
+  client_settle(c) ;
 }
 
 void claim_request (client *c, hp_request const *req)
 {
   pool *p ;
   uint32_t wait ;
+  int allowed ;
   log_client("claim", c, req->pool, 0) ;
-  if (!rules_claim_allowed(c, req->pool))
+  allowed = rules_claim_allowed(c, req->pool) ;
+  if (allowed < 0)
+  {
+    client_nomem(c, "claim", req->pool) ;
+    return ;
+  }
+  if (!allowed)
   {
     claim_deny(c, req->pool, "rules", HOLDINGPEN_DENIED, 0, 0) ;
     return ;
@@ -177,6 +207,12 @@ void claim_request (client *c, hp_request const *req)
      that claims nothing, or may not, must not cost that.
    */
   if (c->pidfd < 0) c->pidfd = hp_peer_pidfd(client_fd(c), c->pid, 0) ;
+  if (c->pidfd < 0 && errno == ENOMEM)
+  {
+     /* not proven for want of memory: not a refusal by policy */
+    client_nomem(c, "claim", req->pool) ;
+    return ;
+  }
   if (c->pidfd < 0)
   {
      /* who connected cannot be proven: nobody could be signalled at expiry or revoke */
@@ -204,8 +240,7 @@ void claim_request (client *c, hp_request const *req)
     slot *s = grantable(p) ;
     if (s)
     {
-      pool_join(p, c) ;
-      lease_grant(c, s) ;
+      if (!pool_join(p, c) || !lease_grant(c, s)) client_nomem(c, "claim", req->pool) ;
       return ;
     }
   }
@@ -219,11 +254,9 @@ void claim_request (client *c, hp_request const *req)
      /* a slot as good as ready: -n waits for it, a little, then it is busy */
     c->nowait = 1 ;
     enqueue(c, p, COMING_MS) ;
-    client_settle(c) ;
     return ;
   }
   enqueue(c, p, req->millisecs) ;
-  client_settle(c) ;
 }
 
 void claim_timeout (client *c)

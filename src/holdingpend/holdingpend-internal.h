@@ -129,6 +129,9 @@ struct slot_s
 
 extern char const *const slot_state_names[] ;
 extern void slot_init (void) ;
+extern int slot_room (uint32_t) ;
+extern slot *slot_alloc (void) ;
+extern int slot_attach (pool *, slot *) ;
 extern slot *slot_new (pool *) ;
 extern void slot_spawn (slot *) ;
 extern void slot_remove (slot *) ;
@@ -199,7 +202,7 @@ extern void pools_start (void) ;
 extern int pools_reload (stralloc *) ;
 extern void reload_request (client *, hp_request const *) ;
 extern void pool_collect (void) ;
-extern void pool_join (pool *, client *) ;
+extern int pool_join (pool *, client *) ;
 extern void pool_leave (client *) ;
 extern unsigned int pool_count_uid (pool const *, uid_t) ;
 
@@ -252,6 +255,7 @@ struct client_s
   unsigned int nowait : 1 ;    /* a claim with -n, waiting only for a slot as good as ready */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
+  unsigned int nomem : 1 ;     /* its rights or its count could not be had: its request is refused 111 */
 } ;
 
 #define CLIENT(i) (g.clients + (i))
@@ -262,9 +266,11 @@ extern void client_accept (void) ;
 extern void client_new (int) ;
 extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
+extern int client_answer_room (client *, size_t, unsigned int) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_reply (client *, char const *, size_t) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
+extern void client_nomem (client *, char const *, char const *) ;
 extern void client_gone (client *) ;
 extern void client_read (client *) ;
 extern void client_write (client *) ;
@@ -275,8 +281,9 @@ extern short client_events (client const *) ;
 
  /* rules.c */
 
-extern int rules_load (stralloc *) ;
-extern void rules_apply (client *) ;
+extern int rules_read (cdb *, stralloc *) ;
+extern void rules_commit (cdb *) ;
+extern int rules_apply (client *) ;
 extern int rules_claim_allowed (client const *, char const *) ;
 
 
@@ -286,13 +293,14 @@ extern void claim_request (client *, hp_request const *) ;
 extern void claim_dispatch (pool *) ;
 extern void claim_deny (client *, char const *, char const *, unsigned char, char const *, size_t) ;
 extern void claim_timeout (client *) ;
+extern int claim_record_room (pool *, uid_t) ;
 extern void claim_record (pool *, uid_t) ;
 extern uint64_t secs_until (tain const *) ;
 
 
  /* lease.c */
 
-extern void lease_grant (client *, slot *) ;
+extern int lease_grant (client *, slot *) ;
 extern void lease_answer (client *, slot *) ;
 extern void lease_end (client *, char const *) ;
 extern void lease_revoke (client *, hp_request const *) ;
@@ -410,6 +418,7 @@ extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short (pool const *, unsigned int) ;
+extern void log_nomem (char const *, client const *, char const *) ;
 
 
  /* holdingpend.c: the one global, as tipidee has */
@@ -488,5 +497,6 @@ struct global_s
 }
 
 extern struct global_s g ;
+extern int loop_room (uint32_t) ;
 
 #endif

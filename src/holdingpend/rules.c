@@ -29,16 +29,26 @@
    say "the person at the console".
 */
 
- /* 1: loaded (or nothing to load); 0: refused, err says why. */
-int rules_load (stralloc *err)
+/*
+   The rules file (-x) is read anew at a reload into *c, and used only
+   once everything else the reload needs is there (rules_commit): a
+   reload refused changes nothing. 1: read (or nothing to read); 0:
+   refused, err says why; -1: system error.
+*/
+int rules_read (cdb *c, stralloc *err)
 {
-  cdb c = CDB_ZERO ;
   if (g.rulestype != 2) return 1 ;
-  if (!cdb_init(&c, g.rules))
-    return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
+  if (cdb_init(c, g.rules)) return 1 ;
+  if (errno == ENOMEM) return -1 ;
+  return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
+}
+
+void rules_commit (cdb *c)
+{
+  if (g.rulestype != 2) return ;
   cdb_free(&g.rulescdb) ;
-  g.rulescdb = c ;
-  return 1 ;
+  g.rulescdb = *c ;
+  *c = cdb_zero ;
 }
 
 static s6_accessrules_result_t check (char const *key, size_t len, s6_accessrules_params_t *params)
@@ -113,6 +123,7 @@ static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t 
   return s6_accessrules_keycheck_uidgid(&ug, c, params, &check_with_groups) ;
 }
 
+ /* 0 only for want of memory. */
 static int parse_env (client *c, char const *s, size_t len)
 {
   size_t n = byte_count(s, len, 0) ;
@@ -128,6 +139,7 @@ static int parse_env (client *c, char const *s, size_t len)
       regex_t re ;
       char const *src = envp[i] + 23 ;
       int e = regcomp(&re, src, REG_EXTENDED) ;
+      if (e == REG_ESPACE) return (errno = ENOMEM, 0) ;
       if (e)
       {
         char buf[256] ;
@@ -144,36 +156,61 @@ static int parse_env (client *c, char const *s, size_t len)
   return 1 ;
 }
 
-void rules_apply (client *c)
+/*
+   1: c's rights are known. 0: for want of memory they could not be
+   read; c has none, and the caller refuses its requests 111 rather than
+   deny them by rule.
+*/
+int rules_apply (client *c)
 {
   s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO ;
   s6_accessrules_result_t r ;
+  int ok = 1 ;
   if (!g.rulestype)
   {
      /* no rules: the daemon's own uid and root, nobody else */
-    if (c->uid && c->uid != g.myuid) return ;
+    if (c->uid && c->uid != g.myuid) return 1 ;
     c->claimre = strdup(".*") ;
+    if (!c->claimre) return 0 ;
     c->canstatus = 1 ;
     c->canadmin = 1 ;
-    return ;
+    return 1 ;
   }
   r = lookup(c, &params) ;
-  if (r == S6_ACCESSRULES_ERROR && g.verbosity) strerr_warnwu1sys("check the access rules") ;
-  if (r == S6_ACCESSRULES_ALLOW && params.env.len && !parse_env(c, params.env.s, params.env.len) && g.verbosity)
-    strerr_warnwu1sys("read the environment given by the access rules") ;
-  s6_accessrules_params_free(&params) ;
+  if (r == S6_ACCESSRULES_ERROR)
+  {
+    if (errno == ENOMEM) ok = 0 ;
+    else if (g.verbosity) strerr_warnwu1sys("check the access rules") ;
+  }
+  if (r == S6_ACCESSRULES_ALLOW && params.env.len && !parse_env(c, params.env.s, params.env.len)) ok = 0 ;
+  {
+    int e = errno ;
+    s6_accessrules_params_free(&params) ;
+    errno = e ;
+  }
+  if (!ok) c->canstatus = c->canadmin = 0 ;
+  return ok ;
 }
 
- /* The rule names whole pool names: a match must cover the name, not a part of it. */
+ /*
+   The rule names whole pool names: a match must cover the name, not a
+   part of it. 1: allowed; 0: not; -1: it cannot be known now, for want
+   of memory.
+*/
 int rules_claim_allowed (client const *c, char const *poolname)
 {
   regex_t re ;
   regmatch_t m ;
-  int ok ;
+  int e ;
   if (!c->claimre) return 0 ;
-  if (regcomp(&re, c->claimre, REG_EXTENDED)) return 0 ;
-   /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
-  ok = !regexec(&re, poolname, 1, &m, 0) && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
+  e = regcomp(&re, c->claimre, REG_EXTENDED) ;
+  if (e) return e == REG_ESPACE ? -1 : 0 ;
+   /* glibc's regexec says "no match" when it runs out of memory: errno tells */
+  errno = 0 ;
+  e = regexec(&re, poolname, 1, &m, 0) ;
+  if (e && errno == ENOMEM) e = REG_ESPACE ;
   regfree(&re) ;
-  return ok ;
+  if (e == REG_ESPACE) return -1 ;
+   /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
+  return !e && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
 }

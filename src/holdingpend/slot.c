@@ -24,6 +24,14 @@
 
 #define RESPAWN_MAX_MS 30000
 #define RESPAWN_KILLED_MS 1000
+#define RESPAWN_NOMEM_MS 1000
+
+enum lost_e
+{
+  LOST_CRASH,    /* it died, or broke the protocol */
+  LOST_FAILED,   /* it exited 100: failed for good */
+  LOST_NOMEM     /* holdingpend could not allocate its conversation: stopped */
+} ;
 
  /*
    A slot is one resource and the helper process that owns it. holdingpend
@@ -103,24 +111,45 @@ static void setshort (slot *s, int isshort)
   if (isshort) s->pool->nshort++ ; else s->pool->nshort-- ;
 }
 
-slot *slot_new (pool *p)
+/*
+   Making a slot is in three steps, so that a reload can allocate all it
+   needs before it changes anything (pool.c): room for n more slots in
+   every table (their entries, the trees, the loop's arrays), the slots'
+   own memory, then each slot attached to its pool, which cannot fail.
+   The trees have room for every slot: spawning and arming never allocate.
+*/
+int slot_room (uint32_t n)
 {
-  slot *s = alloc(sizeof(slot)) ;
-  uint32_t i, len = g.slots.storage.len ;
-  if (!s) return 0 ;
-  memset(s, 0, sizeof(slot)) ;
-  if (!gensetdyn_new(&g.slots, &i)) goto err ;
+  uint32_t len = g.slots.storage.len ;
+  uint32_t total = gensetdyn_n(&g.slots) + n ;
+  if (!gensetdyn_readyplus(&g.slots, n)) return 0 ;
    /* room that gensetdyn has just made holds no slot: slot_of_index says so */
   for (; len < g.slots.storage.len ; len++) *(slot **)gensetdyn_p(&g.slots, len) = 0 ;
-  *(slot **)gensetdyn_p(&g.slots, i) = s ;
-   /* the trees have room for every slot: spawning and arming never allocate */
-  if (!timer_room(gensetdyn_n(&g.slots)) || !hp_tree_reserve(&g.helpers, gensetdyn_n(&g.slots))
-   || !genalloc_append(slot *, &p->slots, &s))
+  return timer_room(total) && hp_tree_reserve(&g.helpers, total) && loop_room(total) ;
+}
+
+slot *slot_alloc (void)
+{
+  slot *s = alloc(sizeof(slot)) ;
+  if (s) memset(s, 0, sizeof(slot)) ;
+  return s ;
+}
+
+ /*
+   s, from slot_alloc, into p and g.slots: slot_room made room for it,
+   and its caller room in p->slots, so this cannot fail. If it did, a
+   bug: the test builds die of it; otherwise s is freed, and said.
+*/
+int slot_attach (pool *p, slot *s)
+{
+  uint32_t i ;
+  if (!gensetdyn_new(&g.slots, &i)) goto err ;
+  if (!genalloc_append(slot *, &p->slots, &s))
   {
-    *(slot **)gensetdyn_p(&g.slots, i) = 0 ;
     gensetdyn_delete(&g.slots, i) ;
     goto err ;
   }
+  *(slot **)gensetdyn_p(&g.slots, i) = s ;
   s->helperfd = -1 ;
   s->adopt = -1 ;
   s->pool = p ;
@@ -131,10 +160,25 @@ slot *slot_new (pool *p)
   s->state = SLOT_DOWN ;
   p->nslots[SLOT_DOWN]++ ;
   g.unsettled++ ;
-  return s ;
+  return 1 ;
  err:
+#ifdef HP_TREE_CHECKS
+  strerr_dief3x(111, "no room for a slot of pool ", p->conf.name, " where room was made") ;
+#else
+  strerr_warnw3x("no room for a slot of pool ", p->conf.name, " where room was made: it is short of one") ;
   alloc_free(s) ;
   return 0 ;
+#endif
+}
+
+ /* One slot more in p, at start-up; 0 if it cannot be had, nothing changed. */
+slot *slot_new (pool *p)
+{
+  slot *s ;
+  if (!slot_room(1) || !genalloc_readyplus(slot *, &p->slots, 1)) return 0 ;
+  s = slot_alloc() ;
+  if (!s || !slot_attach(p, s)) return 0 ;
+  return s ;
 }
 
 static void unwatch (slot *s)
@@ -159,10 +203,13 @@ static void watch (slot *s)
 
 static int talk (slot *s)
 {
+  unixconnection *conn ;
   if (s->helper) return 1 ;
+   /* without memory for the conversation, the socket stays where it was */
+  conn = alloc(sizeof(unixconnection)) ;
+  if (!conn) return 0 ;
   unwatch(s) ;
-  s->helper = alloc(sizeof(unixconnection)) ;
-  if (!s->helper) return 0 ;
+  s->helper = conn ;
   unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
   s->tprev = 0 ;
   s->tnext = g.talking ;
@@ -266,7 +313,13 @@ int slot_hand_out (slot *s)
   return fd ;
 }
 
-static void schedule_respawn (slot *s)
+/*
+   The respawn timer: backoff after repeated deaths. A helper that
+   holdingpend could not spawn or talk to for want of memory is not at
+   fault: no backoff for it, but not at once either. A held slot stays
+   held: only a kept resource's helper (adopt) is spawned for one.
+*/
+static void schedule_respawn (slot *s, int nomem)
 {
   tain when ;
   unsigned int ms = 0 ;
@@ -277,9 +330,21 @@ static void schedule_respawn (slot *s)
   }
    /* killed by SIGKILL, likely the OOM killer: never straight back into the same squeeze */
   if (s->killed && ms < RESPAWN_KILLED_MS) ms = RESPAWN_KILLED_MS ;
+  if (nomem && ms < RESPAWN_NOMEM_MS) ms = RESPAWN_NOMEM_MS ;
   tain_in_ms(&when, ms) ;
-  slot_setstate(s, SLOT_DOWN) ;
+  if (s->state != SLOT_HELD) slot_setstate(s, SLOT_DOWN) ;
   timer_set(&s->respawn, &when) ;
+}
+
+ /* A helper just spawned that cannot be used: it goes (ours, not reaped yet: its pid is its own), the slot is retried. */
+static void spawn_undo (slot *s, pid_t pid, int fd, char const *why)
+{
+  int nomem = errno == ENOMEM ;
+  strerr_warnwu2sys(why, ", the helper is stopped and spawned again") ;
+  if (fd >= 0) fd_close(fd) ;
+  kill(pid, SIGTERM) ;
+  if (!nomem) s->deaths++ ;
+  schedule_respawn(s, nomem) ;
 }
 
 void slot_spawn (slot *s)
@@ -309,17 +374,38 @@ void slot_spawn (slot *s)
   pid = child_spawn1_socket(g.helper, argv, g.envp, &fd) ;
   if (!pid)
   {
+    int nomem = errno == ENOMEM ;
     strerr_warnwu2sys("spawn ", g.helper) ;
-    s->deaths++ ;
-    schedule_respawn(s) ;
+    if (!nomem) s->deaths++ ;
+    schedule_respawn(s, nomem) ;
     return ;
   }
-  if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
+  if (ndelay_on(fd) < 0)
+  {
+    spawn_undo(s, pid, fd, "make a helper socket non-blocking") ;
+    return ;
+  }
+   /* the conversation first: a helper in the tree is one we can talk to */
   s->helperfd = fd ;
+  if (!talk(s))
+  {
+    s->helperfd = -1 ;
+    spawn_undo(s, pid, fd, "allocate a helper connection") ;
+    return ;
+  }
   s->pid = pid ;
-   /* slot_new made room for every slot's helper */
-  if (!avltreen_insert(&g.helpers, s->index)) strerr_dief1x(111, "the helper tree is full") ;
-  if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
+   /* slot_room made room for every slot's helper: a full tree is a bug */
+  if (!avltreen_insert(&g.helpers, s->index))
+  {
+#ifdef HP_TREE_CHECKS
+    strerr_dief1x(111, "the helper tree is full") ;
+#endif
+    s->pid = 0 ;
+    close_helper_socket(s) ;
+    errno = ENOSPC ;
+    spawn_undo(s, pid, -1, "record a helper, the helper tree is full") ;
+    return ;
+  }
   s->stale = 0 ;
   log_slot("helper-spawn", s) ;
    /*
@@ -345,6 +431,7 @@ void slot_spawn (slot *s)
 int slot_tell (slot *s, char const *msg, size_t len, int fd)
 {
   unixmessage m = { .s = (char *)msg, .len = len, .fds = &fd, .nfds = fd >= 0 } ;
+  if (s->helperfd < 0) errno = ENOTCONN ;
   if (s->helperfd < 0 || !talk(s)
    || !unixmessage_put_and_close(&s->helper->out, &m, fd >= 0 ? unixmessage_bits_closeall : unixmessage_bits_closenone))
   {
@@ -420,13 +507,14 @@ static void granting_lost (slot *s)
 }
 
  /*
-   The helper is gone, dead or stopped for breaking the protocol: a held
-   slot waits for its lease's end, a ballast grant goes on, a retired
-   slot goes, a failed one stays failed, any other is respawned.
+   The helper is gone, dead or stopped for breaking the protocol or for
+   want of memory: a held slot waits for its lease's end, a ballast grant
+   goes on, a retired slot goes, a failed one stays failed, any other is
+   respawned.
 */
-static void helper_lost (slot *s, int failed)
+static void helper_lost (slot *s, unsigned int why)
 {
-  s->deaths++ ;
+  if (why != LOST_NOMEM) s->deaths++ ;
   switch (s->state)
   {
     case SLOT_HELD :
@@ -448,13 +536,13 @@ static void helper_lost (slot *s, int failed)
     slot_remove(s) ;
     return ;
   }
-  if (failed)
+  if (why == LOST_FAILED)
   {
     slot_setstate(s, SLOT_FAILED) ;
     slot_settle(s) ;
     return ;
   }
-  schedule_respawn(s) ;
+  schedule_respawn(s, why == LOST_NOMEM) ;
 }
 
 static void helper_died (slot *s, int wstat)
@@ -469,7 +557,7 @@ static void helper_died (slot *s, int wstat)
   if (!failed && !quit) g.count.helpercrashes++ ;
   s->pid = 0 ;
   if (quit) slot_remake(s) ;
-  else helper_lost(s, failed) ;
+  else helper_lost(s, failed ? LOST_FAILED : LOST_CRASH) ;
 }
 
 void slot_reap (void)
@@ -490,7 +578,20 @@ static void protocol_error (slot *s)
 {
   log_slot("helper-error", s) ;
   slot_stop_helper(s) ;
-  helper_lost(s, 0) ;
+  helper_lost(s, LOST_CRASH) ;
+}
+
+ /*
+   No memory to hear a helper out: what it said is lost with its
+   conversation (skalibs' receiver cannot go on after a failed
+   allocation), so it is stopped, as for a protocol error, and its slot
+   respawned without backoff (or, held, remade at its lease's end).
+*/
+static void helper_starved (slot *s)
+{
+  log_slot("helper-nomem", s) ;
+  slot_stop_helper(s) ;
+  helper_lost(s, LOST_NOMEM) ;
 }
 
 static int reason_valid (char const *s, size_t len)
@@ -566,6 +667,7 @@ void slot_read (slot *s)
     {
        /* the helper is exiting, with or without unread bytes: SIGCHLD will say why */
       if (errno == EPIPE || errno == ECONNRESET) close_helper_socket(s) ;
+      else if (errno == ENOMEM) helper_starved(s) ;
       else protocol_error(s) ;
       return ;
     }
@@ -578,7 +680,8 @@ void slot_read (slot *s)
 void slot_wake (slot *s)
 {
   if (s->helperfd < 0 || s->state == SLOT_GONE) return ;
-  if (!talk(s)) { strerr_warnwu1sys("allocate a helper connection") ; return ; }
+   /* its socket stays readable: without a conversation it would wake the loop every turn */
+  if (!talk(s)) { helper_starved(s) ; return ; }
   slot_read(s) ;
 }
 
