@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -18,6 +20,7 @@
 #include "holdingpend-internal.h"
 
 #define GROUPS_MAX 256
+#define CLAIMRE_MAX 16
 
  /*
    What a connection may do is decided once, when it comes, from the
@@ -123,6 +126,63 @@ static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t 
   return s6_accessrules_keycheck_uidgid(&ug, c, params, &check_with_groups) ;
 }
 
+/*
+   The claim regexes, each compiled once, when first seen, and kept: a
+   rule's HOLDINGPEN_CLAIM_REGEX is the same for every connection it
+   lets in, and glibc's regcomp is not safe when its own allocations
+   fail (it can free a block twice: CVE-2025-8058, and the glibc of
+   Debian 12, fixed for it, still does for an expression like ^(a|b)$).
+   Kept, a regex is not compiled again while memory is short. The least
+   recently used goes when more than CLAIMRE_MAX are in use.
+*/
+
+typedef struct claimre_s claimre, *claimre_ref ;
+struct claimre_s
+{
+  char *text ;      /* 0: a free entry */
+  regex_t re ;
+  uint64_t used ;
+} ;
+
+static claimre claimres[CLAIMRE_MAX] ;
+static uint64_t claimre_tick ;
+
+ /* The compiled text, kept or compiled now; 0 and the regcomp code in *e if it cannot be had (REG_ESPACE: want of memory). */
+static regex_t const *claimre_get (char const *text, int *e)
+{
+  claimre *victim = claimres ;
+  for (unsigned int i = 0 ; i < CLAIMRE_MAX ; i++)
+  {
+    claimre *r = claimres + i ;
+    if (r->text && !strcmp(r->text, text))
+    {
+      r->used = ++claimre_tick ;
+      return &r->re ;
+    }
+     /* a free entry first, else the least recently used */
+    if (victim->text && (!r->text || r->used < victim->used)) victim = r ;
+  }
+  {
+    char *t = strdup(text) ;
+    if (!t) return (*e = REG_ESPACE, (regex_t const *)0) ;
+    if (victim->text)
+    {
+      regfree(&victim->re) ;
+      free(victim->text) ;
+      victim->text = 0 ;
+    }
+    *e = regcomp(&victim->re, text, REG_EXTENDED) ;
+    if (*e)
+    {
+      free(t) ;
+      return 0 ;
+    }
+    victim->text = t ;
+    victim->used = ++claimre_tick ;
+    return &victim->re ;
+  }
+}
+
  /* 0 only for want of memory. */
 static int parse_env (client *c, char const *s, size_t len)
 {
@@ -136,19 +196,20 @@ static int parse_env (client *c, char const *s, size_t len)
     else if (!strncmp(envp[i], "HOLDINGPEN_ADMIN=", 17)) c->canadmin = 1 ;
     else if (!strncmp(envp[i], "HOLDINGPEN_CLAIM_REGEX=", 23) && !c->claimre)
     {
-      regex_t re ;
       char const *src = envp[i] + 23 ;
-      int e = regcomp(&re, src, REG_EXTENDED) ;
-      if (e == REG_ESPACE) return (errno = ENOMEM, 0) ;
-      if (e)
+      int e ;
+       /* checked, and compiled for the claims to come */
+      if (!claimre_get(src, &e))
       {
+        regex_t none ;
         char buf[256] ;
-        regerror(e, &re, buf, sizeof(buf)) ;
+        if (e == REG_ESPACE) return (errno = ENOMEM, 0) ;
+        memset(&none, 0, sizeof(none)) ;
+        regerror(e, &none, buf, sizeof(buf)) ;
         if (g.verbosity) strerr_warnw4x("invalid HOLDINGPEN_CLAIM_REGEX ", src, ": ", buf) ;
         continue ;
       }
-      regfree(&re) ;
-       /* kept as text: a compiled regex costs kilobytes, a held lease never needs it */
+       /* the client keeps the text: the compiled regex is shared, a held lease never needs it */
       c->claimre = strdup(src) ;
       if (!c->claimre) return 0 ;
     }
@@ -199,18 +260,16 @@ int rules_apply (client *c)
 */
 int rules_claim_allowed (client const *c, char const *poolname)
 {
-  regex_t re ;
+  regex_t const *re ;
   regmatch_t m ;
   int e ;
   if (!c->claimre) return 0 ;
-  e = regcomp(&re, c->claimre, REG_EXTENDED) ;
-  if (e) return e == REG_ESPACE ? -1 : 0 ;
+  re = claimre_get(c->claimre, &e) ;
+  if (!re) return e == REG_ESPACE ? -1 : 0 ;
    /* glibc's regexec says "no match" when it runs out of memory: errno tells */
   errno = 0 ;
-  e = regexec(&re, poolname, 1, &m, 0) ;
-  if (e && errno == ENOMEM) e = REG_ESPACE ;
-  regfree(&re) ;
-  if (e == REG_ESPACE) return -1 ;
+  e = regexec(re, poolname, 1, &m, 0) ;
+  if (e && errno == ENOMEM) return -1 ;
    /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
   return !e && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
 }
