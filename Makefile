@@ -45,6 +45,7 @@ LOCAL_INCLUDES := $(wildcard src/include-local/*.h)
 # by make check), client examples (make check), benchmarks (make bench, and
 # make check for their smoke test).
 PROBE_BINS := $(patsubst %.c,%,$(wildcard tests/probe/*.c))
+PROBE_PRELOADS := $(patsubst %.c,%.so,$(wildcard tests/probe/preload/*.c))
 EXAMPLE_BINS := $(patsubst %.c,%,$(wildcard examples/c/*.c))
 BENCH_BINS := $(patsubst %.c,%,$(wildcard bench/*.c))
 EXTRA_BINS := $(PROBE_BINS) $(EXAMPLE_BINS) $(BENCH_BINS)
@@ -92,12 +93,16 @@ lib%.so.$(version_M): $(FLAGS_STAMP)
 $(EXTRA_BINS): %: %.c $(EXTRA_BINS_LINK) $(ALL_INCLUDES) $(LOCAL_INCLUDES) $(FLAGS_STAMP)
 	exec $(CC) -o $@ $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LDFLAGS_NOSHARED) $< $(filter-out %.c %.h $(FLAGS_STAMP),$^) $(LDLIBS)
 
+# Shims that tests put into a program with LD_PRELOAD: plain C and libc, no skalibs
+$(PROBE_PRELOADS): %.so: %.c $(FLAGS_STAMP)
+	exec $(CC) -o $@ $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(CFLAGS_SHARED) $(LDFLAGS_ALL) $(LDFLAGS_SHARED) $< -ldl
+
 # and on the headers next to them
 $(PROBE_BINS): $(wildcard tests/probe/*.h)
 $(EXAMPLE_BINS): $(wildcard examples/c/*.h)
 $(BENCH_BINS): $(wildcard bench/*.h)
 
-probes: $(PROBE_BINS)
+probes: $(PROBE_BINS) $(PROBE_PRELOADS)
 examples: $(EXAMPLE_BINS)
 bench: $(BENCH_BINS)
 
@@ -120,7 +125,7 @@ deps:
 	exec mv -f package/deps.mak.tmp package/deps.mak
 
 clean:
-	@exec rm -f $(ALL_BINS) $(EXTRA_BINS) $(ALL_INTERNAL_LIBS) $(STATIC_LIBS) $(wildcard lib*.so.*) \
+	@exec rm -f $(ALL_BINS) $(EXTRA_BINS) $(PROBE_PRELOADS) $(ALL_INTERNAL_LIBS) $(STATIC_LIBS) $(wildcard lib*.so.*) \
 	  $(wildcard src/*/*.o src/*/*.lo) $(FLAGS_STAMP) $(FLAGS_STAMP).tmp
 
 distclean: clean

@@ -305,6 +305,21 @@ hp_probe() {
   echo "$T/probe/$1"
 }
 
+# hp_preload NAME: prints the path of a shim for LD_PRELOAD
+# (tests/probe/preload/NAME.so), building it into $T if the build tree does
+# not have it.
+hp_preload() {
+  if test -f "$HP_BUILD/tests/probe/preload/$1.so" ; then
+    echo "$HP_BUILD/tests/probe/preload/$1.so"
+    return 0
+  fi
+  mkdir -p "$T/probe"
+  if ! test -f "$T/probe/$1.so" ; then
+    ${CC:-cc} -std=c99 -Wall -Wextra -O2 -fPIC -shared -o "$T/probe/$1.so" "$HP_TESTDIR/probe/preload/$1.c" -ldl 1>&2 || return 1
+  fi
+  echo "$T/probe/$1.so"
+}
+
 # --- pools and the supervised daemon ------------------------------------------
 
 # hp_pool NAME SIZE [COUNT [FILE=VALUE...]]: creates a pool in $T/pools.

@@ -24,3 +24,9 @@ lib=$(sed -n 's/^LDFLAGS_AUTO := //p' config.mak)
 for p in tests/probe/*.c ; do
   ${CC:-cc} -std=c99 -O2 $inc -o "${p%.c}" "$p" src/libhpwire/*.c src/libhppool/*.c $lib -lskarnet || exit 1
 done
+ # and the shims put into a program with LD_PRELOAD, plain too: they pass
+ # what they do not fail to the sanitizers' allocator
+for p in tests/probe/preload/*.c ; do
+  test -f "$p" || continue
+  ${CC:-cc} -std=c99 -O2 -fPIC -shared -o "${p%.c}.so" "$p" -ldl || exit 1
+done

@@ -1,5 +1,6 @@
 /* ISC license. */
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,17 @@ static void refuse_toosoon (client *c, char const *poolname, uint32_t wait)
   refuse(c, poolname, REFUSAL_TOOSOON, pack, sizeof(pack)) ;
 }
 
+/*
+   Room to record a claim of uid's, made before it is granted (lease.c),
+   so that recording it cannot fail: a claim not recorded would let its
+   uid claim again too soon.
+*/
+int claim_record_room (pool *p, uid_t uid)
+{
+  if (!p->conf.ifelapsed || lastclaim_find(p, uid)) return 1 ;
+  return genalloc_readyplus(lastclaim, &p->recent, 1) ;
+}
+
 void claim_record (pool *p, uid_t uid)
 {
   lastclaim *lc ;
@@ -72,7 +84,8 @@ void claim_record (pool *p, uid_t uid)
   {
     lastclaim nl = { .uid = uid } ;
     tain_copynow(&nl.when) ;
-    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_diefu1sys(111, "record a claim") ;
+     /* claim_record_room made room */
+    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_warnwu1sys("record a claim") ;
   }
 }
 
@@ -111,14 +124,18 @@ void claim_dispatch (pool *p)
      /* the same uid may have queued twice: the second comes too soon after the first */
     wait = toosoon(p, c->uid) ;
     if (wait) refuse_toosoon(c, p->conf.name, wait) ;
-    else lease_grant(c, s) ;
+    else if (!lease_grant(c, s)) client_nomem(c, "claim", p->conf.name) ;
   }
 }
 
 static void enqueue (client *c, pool *p, uint32_t millisecs)
 {
   tain deadline ;
-  pool_join(p, c) ;
+  if (!pool_join(p, c))
+  {
+    client_nomem(c, "claim", p->conf.name) ;
+    return ;
+  }
   client_setstate(c, CLIENT_WAITING) ;
   c->seq = ++g.nextseq ;
   if (millisecs == HOLDINGPEN_FOREVER) timer_cancel(&c->deadline) ;
@@ -128,14 +145,22 @@ static void enqueue (client *c, pool *p, uint32_t millisecs)
     timer_set(&c->deadline, &deadline) ;
   }
   log_wait(c) ;
+  client_poll(c) ;
 }
 
 void claim_request (client *c, hp_request const *req)
 {
   pool *p ;
   uint32_t wait ;
+  int allowed ;
   log_client("claim", c, req->pool, 0) ;
-  if (!rules_claim_allowed(c, req->pool))
+  allowed = rules_claim_allowed(c, req->pool) ;
+  if (allowed < 0)
+  {
+    client_nomem(c, "claim", req->pool) ;
+    return ;
+  }
+  if (!allowed)
   {
     refuse(c, req->pool, REFUSAL_RULES, 0, 0) ;
     return ;
@@ -146,6 +171,12 @@ void claim_request (client *c, hp_request const *req)
      that claims nothing, or may not, must not cost that.
    */
   if (c->pidfd < 0) c->pidfd = hp_peer_pidfd(client_fd(c), c->pid, 0) ;
+  if (c->pidfd < 0 && errno == ENOMEM)
+  {
+     /* not proven for want of memory: not a refusal by policy */
+    client_nomem(c, "claim", req->pool) ;
+    return ;
+  }
   if (c->pidfd < 0)
   {
      /* who connected cannot be proven: nobody could be signalled at expiry or revoke */
@@ -173,8 +204,7 @@ void claim_request (client *c, hp_request const *req)
     slot *s = grantable(p) ;
     if (s)
     {
-      pool_join(p, c) ;
-      lease_grant(c, s) ;
+      if (!pool_join(p, c) || !lease_grant(c, s)) client_nomem(c, "claim", req->pool) ;
       return ;
     }
   }
@@ -188,11 +218,9 @@ void claim_request (client *c, hp_request const *req)
      /* a slot as good as ready: -n waits for it, a little, then it is busy */
     c->nowait = 1 ;
     enqueue(c, p, COMING_MS) ;
-    client_poll(c) ;
     return ;
   }
   enqueue(c, p, req->millisecs) ;
-  client_poll(c) ;
 }
 
 void claim_timeout (client *c)

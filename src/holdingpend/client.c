@@ -5,9 +5,15 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/epoll.h>
 
 #include <skalibs/alloc.h>
+#include <skalibs/disize.h>
+#include <skalibs/uint16.h>
+#include <skalibs/uint32.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/stralloc.h>
 #include <skalibs/error.h>
 #include <skalibs/strerr.h>
 #include <skalibs/djbunix.h>
@@ -31,6 +37,11 @@
    delays no answer (the client is often woken on the daemon's cpu,
    and waits for it to sleep), and a lease that ends at once never
    costs it, nor its undoing.
+
+   A request whose needs cannot be allocated (the client's input buffer,
+   its rights, its count, what the request itself needs) is refused with
+   answer 111 and one log line (client_nomem), and the daemon goes on;
+   even that answer needs no memory (answer_now).
 */
 
 static ilink *client_alink (uint32_t i)
@@ -182,6 +193,18 @@ void client_close (client *c)
 }
 
  /*
+   Room in c's sender for one answer of len bytes with nfds fds: queueing
+   it then cannot fail, whatever memory there is by then.
+*/
+int client_answer_room (client *c, size_t len, unsigned int nfds)
+{
+  unixmessage_sender *b = &c->out ;
+  return genalloc_readyplus(disize, &b->offsets, 1)
+   && genalloc_readyplus(int, &b->fds, nfds)
+   && stralloc_readyplus(&b->data, len) ;
+}
+
+ /*
    0 if the answer could not be queued. A passed fd goes with it and is
    not closed: it must stay open while the answer may be queued, that is
    as long as the client (slot_hand_out).
@@ -201,6 +224,24 @@ void client_reply (client *c, char const *s, size_t len)
   else client_poll(c) ;
 }
 
+/*
+   An answer with no fd, framed as unixmessage frames it and written
+   straight into the socket, with nothing allocated: for a refusal when
+   even its queueing failed. 1 if it all went.
+*/
+static int answer_now (int fd, char const *s, size_t len)
+{
+  char head[HP_FRAME_HEADER] ;
+  struct iovec v[2] = { { .iov_base = head, .iov_len = HP_FRAME_HEADER }, { .iov_base = (char *)s, .iov_len = len } } ;
+  struct msghdr msg = { .msg_name = 0, .msg_namelen = 0, .msg_iov = v, .msg_iovlen = 2, .msg_control = 0, .msg_controllen = 0, .msg_flags = 0 } ;
+  ssize_t r ;
+  uint32_pack_big(head, (uint32_t)len) ;
+  uint16_pack_big(head + 4, 0) ;
+  do r = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ;
+  while (r < 0 && errno == EINTR) ;
+  return r == (ssize_t)(HP_FRAME_HEADER + len) ;
+}
+
  /* A refusal ends the conversation: answer, then drop once flushed. */
 void client_refuse (client *c, unsigned char code, char const *extra, size_t extralen)
 {
@@ -209,8 +250,15 @@ void client_refuse (client *c, unsigned char code, char const *extra, size_t ext
   c->slot = 0 ;
   buf[0] = (char)code ;
   if (extralen) memcpy(buf + 1, extra, extralen) ;
+  if (!client_answer(c, buf, 1 + extralen, 0))
+  {
+     /* no memory even for the answer: into the socket at once, if nothing is queued before it */
+    if (unixmessage_sender_isempty(&c->out)) answer_now(client_fd(c), buf, 1 + extralen) ;
+    client_close(c) ;
+    return ;
+  }
    /* mostly the answer fits in the socket buffer at once: then close now */
-  if (!client_answer(c, buf, 1 + extralen, 0) || unixmessage_sender_isempty(&c->out))
+  if (unixmessage_sender_isempty(&c->out))
   {
     client_close(c) ;
     return ;
@@ -221,6 +269,13 @@ void client_refuse (client *c, unsigned char code, char const *extra, size_t ext
     timer_set(&c->deadline, &t) ;
   }
   client_poll(c) ;
+}
+
+ /* A request refused for want of memory: logged, answered 111, the conversation over. */
+void client_nomem (client *c, char const *what, char const *poolname)
+{
+  log_nomem(what, c, poolname) ;
+  client_refuse(c, HOLDINGPEN_SERVERFAIL, 0, 0) ;
 }
 
  /* A client gone in the middle of a ballast grant: the helper's answer will find no holder. */
@@ -260,6 +315,18 @@ static handler const handlers[] =
   { .op = 0, .f = 0 }
 } ;
 
+static char const *request_name (hp_request const *req)
+{
+  switch (req->op)
+  {
+    case HOLDINGPEN_OP_CLAIM : return "claim" ;
+    case HOLDINGPEN_OP_STATUS : return "status" ;
+    case HOLDINGPEN_OP_REVOKE : return "revoke" ;
+    case HOLDINGPEN_OP_RELOAD : return "reload" ;
+    default : return "request" ;
+  }
+}
+
 static void dispatch (client *c, char const *s, size_t len)
 {
   hp_request req ;
@@ -268,9 +335,41 @@ static void dispatch (client *c, char const *s, size_t len)
     bad_request(c) ;
     return ;
   }
+   /* its rights or its count could not be had: whatever it asks is refused, not denied */
+  if (c->nomem)
+  {
+    client_nomem(c, request_name(&req), req.op == HOLDINGPEN_OP_CLAIM ? req.pool : 0) ;
+    return ;
+  }
   for (handler const *h = handlers ; h->f ; h++)
     if (h->op == req.op) { (*h->f)(c, &req) ; return ; }
   bad_request(c) ;
+}
+
+/*
+   No memory for a client's input buffer: its request is read into the
+   stack, in one go, and refused 111, named in the log if it came whole.
+   A part of one is refused all the same: the rest would have nowhere to
+   go. Nothing there yet: it is read when it comes.
+*/
+static void starved_read (client *c)
+{
+  hp_inbuf b ;
+  char const *s ;
+  size_t len ;
+  int r ;
+  b.len = 0 ;
+  r = hp_frame_get(client_fd(c), &b, &s, &len) ;
+  if (r == -1) { client_gone(c) ; return ; }
+  if (r == HP_FRAME_BAD) { bad_request(c) ; return ; }
+  if (r == 1)
+  {
+    hp_request req ;
+    if (!hp_request_parse(&req, s, len)) { bad_request(c) ; return ; }
+    client_nomem(c, request_name(&req), req.op == HOLDINGPEN_OP_CLAIM ? req.pool : 0) ;
+    return ;
+  }
+  if (b.len) client_nomem(c, "request", 0) ;
 }
 
  /*
@@ -284,6 +383,16 @@ void client_read (client *c)
   {
     lease_end(c, LEASE_RELEASE) ;
     return ;
+  }
+  if (!c->in)
+  {
+    c->in = alloc(sizeof(hp_inbuf)) ;
+    if (!c->in)
+    {
+      starved_read(c) ;
+      return ;
+    }
+    c->in->len = 0 ;
   }
   for (unsigned int n = 0 ; n < UNIXMESSAGE_MAXREADS ; n++)
   {
@@ -358,10 +467,11 @@ static int admit (client *c)
     client_close(c) ;
     return 0 ;
   }
+   /* not counted for want of memory: it may stay, to be told so when it asks (client_read) */
   if (!uidcount_inc(&g.connperuid, u, c->uid))
   {
-    client_close(c) ;
-    return 0 ;
+    c->nomem = 1 ;
+    return 1 ;
   }
   c->counted = 1 ;
   return 1 ;
@@ -385,14 +495,6 @@ static client *client_take (int fd)
   return c ;
 }
 
- /* Before anything is counted or polled: the entry goes back, the fd stays the caller's. */
-static void client_untake (client *c)
-{
-  genset_delete(&g.clientset, c->index) ;
-  memset(c, 0, sizeof(client)) ;
-  c->state = CLIENT_FREE ;
-}
-
 static void client_new (int fd)
 {
   struct ucred cred ;
@@ -405,14 +507,11 @@ static void client_new (int fd)
     return ;
   }
   c = client_take(fd) ;
-  if (c) c->in = alloc(sizeof(hp_inbuf)) ;
-  if (!c || !c->in)
+  if (!c)
   {
-    if (c) client_untake(c) ;
     fd_close(fd) ;
     return ;
   }
-  c->in->len = 0 ;
   c->uid = cred.uid ;
   c->gid = cred.gid ;
   c->pid = cred.pid ;
@@ -422,7 +521,8 @@ static void client_new (int fd)
     tain_add_g(&t, &g.answertto) ;
     timer_set(&c->deadline, &t) ;
   }
-  rules_apply(c) ;
+   /* without its rights it may stay, to be told so when it asks (client_read) */
+  if (!rules_apply(c)) c->nomem = 1 ;
   if (!admit(c)) return ;
    /* a request mostly comes right behind its connect: read now, not a poll later */
   client_read(c) ;

@@ -64,10 +64,13 @@ static void watch (slot *s)
 
 static int talk (slot *s)
 {
+  unixconnection *conn ;
   if (s->helper) return 1 ;
+   /* without memory for the conversation, the socket stays where it was */
+  conn = alloc(sizeof(unixconnection)) ;
+  if (!conn) return 0 ;
   unwatch(s) ;
-  s->helper = alloc(sizeof(unixconnection)) ;
-  if (!s->helper) return 0 ;
+  s->helper = conn ;
   unixconnection_init(s->helper, s->helperfd, s->helperfd) ;
   ilist_append(&g.talking, s->index, &slot_tlink) ;
   return 1 ;
@@ -111,7 +114,18 @@ void helper_stop (slot *s)
   s->pid = 0 ;
 }
 
- /* 1: a helper runs for s, its socket in s->helperfd, talking; 0: none could be started. */
+ /* A helper just spawned that cannot be used goes (ours, not reaped yet: its pid is its own); 0, errno kept. */
+static int spawn_undo (pid_t pid, int fd, char const *why)
+{
+  int e = errno ;
+  if (g.verbosity) strerr_warnwu2sys(why, ", the helper is stopped and spawned again") ;
+  if (fd >= 0) fd_close(fd) ;
+  kill(pid, SIGTERM) ;
+  errno = e ;
+  return 0 ;
+}
+
+ /* 1: a helper runs for s, its socket in s->helperfd, talking; 0 and errno (ENOMEM: no fault of the slot's) if none could be started. */
 int helper_spawn (slot *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
@@ -143,12 +157,26 @@ int helper_spawn (slot *s)
     if (g.verbosity) strerr_warnwu2sys("spawn ", g.helper) ;
     return 0 ;
   }
-  if (ndelay_on(fd) < 0) strerr_diefu1sys(111, "make a helper socket non-blocking") ;
+  if (ndelay_on(fd) < 0) return spawn_undo(pid, fd, "make a helper socket non-blocking") ;
+   /* the conversation first: a helper in the tree is one we can talk to */
   s->helperfd = fd ;
+  if (!talk(s))
+  {
+    s->helperfd = -1 ;
+    return spawn_undo(pid, fd, "allocate a helper connection") ;
+  }
   s->pid = pid ;
-   /* slot_new made room for every slot's helper */
-  if (!avltreen_insert(&g.helpers, s->index)) strerr_dief1x(111, "the helper tree is full") ;
-  if (!talk(s)) strerr_diefu1sys(111, "allocate a helper connection") ;
+   /* slot_room made room for every slot's helper: a full tree is a bug */
+  if (!avltreen_insert(&g.helpers, s->index))
+  {
+#ifdef HP_TREE_CHECKS
+    strerr_dief1x(111, "the helper tree is full") ;
+#endif
+    s->pid = 0 ;
+    helper_close(s) ;
+    errno = ENOSPC ;
+    return spawn_undo(pid, -1, "record a helper, the helper tree is full") ;
+  }
   return 1 ;
 }
 
@@ -189,7 +217,20 @@ static void protocol_error (slot *s)
 {
   log_slot("helper-error", s) ;
   helper_stop(s) ;
-  slot_helper_lost(s, 0) ;
+  slot_helper_lost(s, LOST_CRASH) ;
+}
+
+ /*
+   No memory to hear a helper out: what it said is lost with its
+   conversation (skalibs' receiver cannot go on after a failed
+   allocation), so it is stopped, as for a protocol error, and its slot
+   respawned without backoff (or, held, remade at its lease's end).
+*/
+static void helper_starved (slot *s)
+{
+  log_slot("helper-nomem", s) ;
+  helper_stop(s) ;
+  slot_helper_lost(s, LOST_NOMEM) ;
 }
 
 static int reason_valid (char const *s, size_t len)
@@ -249,6 +290,7 @@ void helper_read (slot *s)
     {
        /* the helper is exiting, with or without unread bytes: SIGCHLD will say why */
       if (errno == EPIPE || errno == ECONNRESET) helper_close(s) ;
+      else if (errno == ENOMEM) helper_starved(s) ;
       else protocol_error(s) ;
       return ;
     }
@@ -261,7 +303,8 @@ void helper_read (slot *s)
 void helper_wake (slot *s)
 {
   if (s->helperfd < 0 || s->state == SLOT_GONE) return ;
-  if (!talk(s)) { if (g.verbosity) strerr_warnwu1sys("allocate a helper connection") ; return ; }
+   /* its socket stays readable: without a conversation it would wake the loop every turn */
+  if (!talk(s)) { helper_starved(s) ; return ; }
   helper_read(s) ;
 }
 

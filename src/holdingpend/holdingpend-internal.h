@@ -132,6 +132,9 @@ struct slot_s
 
 extern char const *const slot_state_names[] ;
 extern void slot_init (void) ;
+extern int slot_room (uint32_t) ;
+extern slot *slot_alloc (void) ;
+extern int slot_attach (pool *, slot *) ;
 extern slot *slot_new (pool *) ;
 extern void slot_spawn (slot *) ;
 extern void slot_remove (slot *) ;
@@ -145,7 +148,13 @@ extern ilink *slot_tlink (uint32_t) ;
 extern void slot_ready (slot *, int) ;
 extern void slot_short (slot *, char const *, size_t) ;
 extern void slot_freed (slot *) ;
-extern void slot_helper_lost (slot *, int) ;
+enum lost_e   /* why a slot's helper is gone (slot_helper_lost) */
+{
+  LOST_CRASH,    /* it died, or broke the protocol */
+  LOST_FAILED,   /* it exited 100: failed for good */
+  LOST_NOMEM     /* holdingpend could not allocate its conversation: stopped */
+} ;
+extern void slot_helper_lost (slot *, unsigned int) ;
 extern void slot_helper_exited (slot *, int) ;
 extern void slot_collect (void) ;
 
@@ -216,7 +225,7 @@ extern void pools_spawn_helpers (void) ;
 extern int pools_reload (stralloc *) ;
 extern void reload_request (client *, hp_request const *) ;
 extern void pool_collect (void) ;
-extern void pool_join (pool *, client *) ;
+extern int pool_join (pool *, client *) ;
 extern void pool_leave (client *) ;
 extern unsigned int pool_count_uid (pool const *, uid_t) ;
 
@@ -271,6 +280,7 @@ struct client_s
   unsigned int nowait : 1 ;    /* a claim with -n, waiting only for a slot as good as ready */
   unsigned int canstatus : 1 ;
   unsigned int canadmin : 1 ;
+  unsigned int nomem : 1 ;     /* its rights or its count could not be had: its request is refused 111 */
 } ;
 
 #define CLIENT(i) (g.clients + (i))
@@ -281,9 +291,11 @@ extern void client_init (void) ;
 extern void client_accept (void) ;
 extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
+extern int client_answer_room (client *, size_t, unsigned int) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
 extern void client_reply (client *, char const *, size_t) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
+extern void client_nomem (client *, char const *, char const *) ;
 extern void client_read (client *) ;
 extern void client_write (client *) ;
 extern void client_timeout (client *) ;
@@ -294,8 +306,9 @@ extern short client_events (client *) ;
 
  /* rules.c */
 
-extern int rules_load (stralloc *) ;
-extern void rules_apply (client *) ;
+extern int rules_read (cdb *, stralloc *) ;
+extern void rules_commit (cdb *) ;
+extern int rules_apply (client *) ;
 extern int rules_claim_allowed (client const *, char const *) ;
 
 
@@ -346,6 +359,7 @@ extern void refuse (client *, char const *, unsigned int, char const *, size_t) 
 extern void claim_request (client *, hp_request const *) ;
 extern void claim_dispatch (pool *) ;
 extern void claim_timeout (client *) ;
+extern int claim_record_room (pool *, uid_t) ;
 extern void claim_record (pool *, uid_t) ;
 
 
@@ -365,7 +379,7 @@ extern void lease_init (void) ;
 extern client *lease_find (uint64_t) ;
 extern int lease_number (client *, uint64_t) ;
 extern void lease_unnumber (client *) ;
-extern void lease_grant (client *, slot *) ;
+extern int lease_grant (client *, slot *) ;
 extern void lease_answer (client *, slot *) ;
 extern void lease_end (client *, unsigned int) ;
 extern void lease_revoke (client *, hp_request const *) ;
@@ -479,6 +493,7 @@ extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short_pools (void) ;
 extern void log_flush (void) ;
+extern void log_nomem (char const *, client const *, char const *) ;
 
 
  /* holdingpend.c: the one global, as tipidee has; its counters are status.c's counters= record */
@@ -559,5 +574,6 @@ struct global_s
 }
 
 extern struct global_s g ;
+extern int loop_room (uint32_t) ;
 
 #endif

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -55,11 +56,30 @@
 
 struct global_s g = GLOBAL_ZERO ;
 
+/*
+   Room in the iopause arrays for everything that can be polled at once:
+   the fixed entries, every connection, every slot's helper. Made when
+   slots are made (slot_room), so that preparing a turn never allocates.
+*/
+int loop_room (uint32_t nslots)
+{
+  size_t n = X_KEEP + 1 + (size_t)g.maxconn + nslots ;
+  return genalloc_ready(iopause_fd, &g.x, n) && genalloc_ready(uint32_t, &g.xwho, n) ;
+}
+
 static void x_add (int fd, short events, uint32_t who)
 {
   iopause_fd x = { .fd = fd, .events = events, .revents = 0 } ;
+   /* there is room for all (loop_room): a full array is a bug, not a shortage */
   if (!genalloc_append(iopause_fd, &g.x, &x) || !genalloc_append(uint32_t, &g.xwho, &who))
-    strerr_diefu1sys(111, "grow the iopause array") ;
+  {
+#ifdef HP_TREE_CHECKS
+    strerr_dief1x(111, "the iopause array is full") ;
+#else
+    strerr_warnw1x("the iopause array is full: an fd is not polled this turn") ;
+    genalloc_setlen(iopause_fd, &g.x, genalloc_len(uint32_t, &g.xwho)) ;
+#endif
+  }
 }
 
  /* Only what can speak is polled: clients in conversation, helpers that owe an answer. */
@@ -246,6 +266,7 @@ static void configure_pools (void)
   int r = pools_configure(&err) ;
   if (r <= 0)
   {
+    if (r < 0 && !err.len) strerr_diefu1sys(111, "read the configuration") ;
     if (!stralloc_0(&err)) strerr_diefu1sys(111, "read the rules and the pool directory") ;
     if (r < 0) strerr_dief1x(111, err.s) ;
     strerr_dief1x(100, err.s) ;
@@ -265,7 +286,7 @@ static void start_loop (void)
   void *p = mmap(0, g.maxconn * sizeof(client), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ;
   g.clients = p == MAP_FAILED ? 0 : p ;
   g.clientfree = alloc(g.maxconn * sizeof(uint32_t)) ;
-  if (!g.clients || !g.clientfree) strerr_diefu1sys(111, "allocate the client table") ;
+  if (!g.clients || !g.clientfree || !loop_room(0)) strerr_diefu1sys(111, "allocate the client table") ;
   client_init() ;
   lease_init() ;
   timer_init() ;
@@ -373,7 +394,15 @@ int main (int argc, char const *const *argv, char const *const *envp)
     log_flush() ;
     x = genalloc_s(iopause_fd, &g.x) ;
     r = iopause_g(genalloc_s(iopause_fd, &g.x), genalloc_len(iopause_fd, &g.x), &deadline) ;
-    if (r < 0) strerr_diefu1sys(111, "iopause") ;
+    if (r < 0)
+    {
+      if (errno != ENOMEM) strerr_diefu1sys(111, "iopause") ;
+       /* the kernel could not allocate poll's tables: try again in a moment, rather than spin */
+      strerr_warnwu1sys("iopause") ;
+      nanosleep(&(struct timespec){ .tv_sec = 0, .tv_nsec = 10000000 }, 0) ;
+      tain_now_g() ;
+      continue ;
+    }
     x = genalloc_s(iopause_fd, &g.x) ;
     if (x[X_SELFPIPE].revents & IOPAUSE_READ) handle_signals(lameducktimeout) ;
     if (!g.exiting) handle_timers() ;

@@ -73,7 +73,13 @@ void lease_answer (client *c, slot *s)
   uint64_pack_big(buf + HOLDINGPEN_GRANT_SIZE, conf->size) ;
   memcpy(buf + HOLDINGPEN_GRANT_KIND, kind, kindlen + 1) ;
   start(c, s) ;
-  if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0) && g.verbosity) strerr_warnwu1sys("answer a claim") ;
+   /* lease_room made room for it: this is a bug, the lease ends at once rather than hold a slot unanswered */
+  if (!client_answer(c, buf, sizeof(buf), fd >= 0 ? &fd : 0))
+  {
+    if (g.verbosity) strerr_warnwu1sys("answer a claim") ;
+    lease_end(c, LEASE_END) ;
+    return ;
+  }
    /*
      The lease's records go after its answer: the slot's ready record is
      gone already (keep_grantable), so a crash in between leaves neither
@@ -139,29 +145,62 @@ void lease_unnumber (client *c)
   c->numbered = 0 ;
 }
 
-void lease_grant (client *c, slot *s)
+/*
+   Room for all a grant needs, made before anything changes: its answer
+   in the client's sender (so that it cannot fail to be queued, even when
+   a ballast's answer comes later), its record among the pool's recent
+   claims. 0: none could be had.
+*/
+static int lease_room (client *c, slot const *s)
 {
+  hp_poolconf const *conf = &s->pool->conf ;
+  return client_answer_room(c, HOLDINGPEN_GRANT_KIND + strlen(hp_kind_names[conf->kind]) + 1, hp_kind_isfd(conf->kind))
+   && claim_record_room(s->pool, c->uid) ;
+}
+
+/*
+   0: for want of memory, nothing was done, nothing changed: the slot is
+   as ready as it was, and the caller refuses the claim.
+*/
+int lease_grant (client *c, slot *s)
+{
+  int ballast = !hp_kind_isfd(s->pool->conf.kind) ;
+  int told = 1, e = 0 ;
+  if (!lease_room(c, s)) goto nomem ;
+   /* ballast: the memory or disk must be free before the program starts */
+  if (ballast)
+  {
+    told = helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1) ;
+    e = errno ;
+     /* for want of memory, nothing was said: the helper holds its ballast still */
+    if (!told && e == ENOMEM) goto nomem ;
+  }
   c->slot = s ;
   s->holder = c ;
   lease_number(c, ++g.nextlease) ;
   s->lease = c->lease ;
   timer_cancel(&c->deadline) ;
-  if (hp_kind_isfd(s->pool->conf.kind))
+  if (!ballast)
   {
     client_setstate(c, CLIENT_HOLDING) ;
     lease_answer(c, s) ;
-    return ;
+    return 1 ;
   }
-   /* ballast: the memory or disk must be free before the program starts */
   client_setstate(c, CLIENT_GRANTING) ;
   slot_setstate(s, SLOT_GRANTING) ;
   client_poll(c) ;
-  if (!helper_tell(s, (char const []){ HOLDINGPEN_HELPER_GIVE }, 1, -1))
+  if (!told)
   {
+    errno = e ;
     if (g.verbosity) strerr_warnwu1sys("tell a helper to free its ballast") ;
     helper_stop(s) ;
     lease_answer(c, s) ;
   }
+  return 1 ;
+ nomem:
+   /* keep_grantable may have dropped its ready record: it is kept again */
+  keep_slot(s) ;
+  return 0 ;
 }
 
 void lease_end (client *c, unsigned int event)
@@ -281,7 +320,13 @@ void lease_revoke (client *c, hp_request const *req)
   }
   {
     char code = HOLDINGPEN_OK ;
-    client_reply(c, &code, 1) ;
+     /* the answer first: a revoke not said is not done */
+    if (!client_answer(c, &code, 1, 0))
+    {
+      client_nomem(c, "revoke", 0) ;
+      return ;
+    }
+    client_poll(c) ;
   }
   if (!target->killstep) g.count.revoked++ ;
   kill_start(target, LEASE_REVOKE) ;
@@ -315,7 +360,8 @@ void lease_restore (client *c)
   slot *s = c->slot ;
   pool *p = s->pool ;
   s->lease = c->lease ;
-  pool_join(p, c) ;
+   /* at start, before readiness */
+  if (!pool_join(p, c)) strerr_diefu1sys(111, "count a kept lease") ;
   slot_setstate(s, SLOT_HELD) ;
   slot_settle(s) ;
   client_setstate(c, CLIENT_HOLDING) ;

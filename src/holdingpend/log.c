@@ -276,3 +276,17 @@ void log_restore (unsigned int leases, unsigned int slots, unsigned int dropped)
   put_u64("dropped", dropped) ;
   end() ;
 }
+
+ /*
+   nomem: a request refused for want of memory (answer 111): what it was
+   (claim, status, revoke, reload; request if it could not even be read),
+   and the pool it named if any
+*/
+void log_nomem (char const *what, client const *c, char const *poolname)
+{
+  if (!begin("nomem")) return ;
+  put_str("request", what) ;
+  if (poolname) put_str("pool", poolname) ;
+  put_who(c) ;
+  end() ;
+}

@@ -13,9 +13,11 @@
  /*
    Pools come from the pool directory (or the embedded default). Start-up
    and reload take the same path: read every pool, refuse the whole
-   directory if one is bad, then make the running pools match it. What a
-   live lease holds is never cut: a removed or shrunk pool lets its held
-   slots go when their leases end.
+   directory if one is bad, allocate everything the new configuration
+   needs, then make the running pools match it. A reload refused, for a
+   bad directory or for want of memory, has changed nothing. What a live
+   lease holds is never cut: a removed or shrunk pool lets its held slots
+   go when their leases end.
 */
 
 pool *pool_find (char const *name)
@@ -25,10 +27,19 @@ pool *pool_find (char const *name)
   return 0 ;
 }
 
-static pool *pool_new (hp_poolconf const *conf)
+static void pool_free (pool *p)
+{
+  genalloc_free(slot *, &p->slots) ;
+  genalloc_free(uidcount, &p->peruid) ;
+  genalloc_free(lastclaim, &p->recent) ;
+  alloc_free(p) ;
+}
+
+ /* A pool's memory, with room for its slots; not yet among g.pools. 0 if it cannot be had. */
+static pool *pool_make (hp_poolconf const *conf)
 {
   pool *p = alloc(sizeof(pool)) ;
-  if (!p) strerr_diefu1sys(111, "allocate a pool") ;
+  if (!p) return 0 ;
   memset(p, 0, sizeof(pool)) ;
   p->conf = *conf ;
   p->slots = genalloc_zero ;
@@ -37,10 +48,108 @@ static pool *pool_new (hp_poolconf const *conf)
   p->ready = (ilist)ILIST_ZERO ;
   p->waiters = (ilist)ILIST_ZERO ;
   p->holders = (ilist)ILIST_ZERO ;
-  if (!genalloc_append(pool *, &g.pools, &p)) strerr_diefu1sys(111, "allocate a pool") ;
-  for (uint32_t i = 0 ; i < conf->count ; i++)
-    if (!slot_new(p)) strerr_diefu1sys(111, "allocate a slot") ;
+  if (!genalloc_ready(slot *, &p->slots, conf->count))
+  {
+    alloc_free(p) ;
+    return 0 ;
+  }
   return p ;
+}
+
+
+ /*
+   What a configuration needs, allocated before anything changes: the
+   new pools, room for the new slots in their pools and in every table
+   (slot_room), and the slots themselves. Then applying it cannot fail.
+*/
+
+typedef struct plan_s plan, *plan_ref ;
+struct plan_s
+{
+  genalloc made ;   /* pool *, one per configured pool: a new one, or 0 if it exists */
+  genalloc spare ;  /* slot *: the new slots, made in advance */
+} ;
+#define PLAN_ZERO { .made = GENALLOC_ZERO, .spare = GENALLOC_ZERO }
+
+ /* The slots conf asks of p beyond its live ones, those neither retiring nor gone (pool_update counts the same). */
+static uint32_t missing (pool const *p, hp_poolconf const *conf)
+{
+  uint32_t live = 0 ;
+  if (!p) return conf->count ;
+  for (size_t i = 0 ; i < NSLOTS(p) ; i++)
+    if (!SLOTS(p)[i]->retire && SLOTS(p)[i]->state != SLOT_GONE) live++ ;
+  return conf->count > live ? conf->count - live : 0 ;
+}
+
+ /* 1: everything is there; 0: not all of it could be had, nothing changed (plan_free frees what was). */
+static int plan_make (plan *pl, hp_poolconf const *conf, size_t n)
+{
+  uint32_t total = 0 ;
+  size_t nnew = 0 ;
+  if (!genalloc_ready(pool *, &pl->made, n)) return 0 ;
+  for (size_t j = 0 ; j < n ; j++)
+  {
+    pool *p = pool_find(conf[j].name) ;
+    pool *np = 0 ;
+    uint32_t add = missing(p, conf + j) ;
+    if (p)
+    {
+      if (add && !genalloc_readyplus(slot *, &p->slots, add)) return 0 ;
+    }
+    else
+    {
+      np = pool_make(conf + j) ;
+      if (!np) return 0 ;
+      nnew++ ;
+    }
+    if (!genalloc_append(pool *, &pl->made, &np))
+    {
+      if (np) pool_free(np) ;
+      return 0 ;
+    }
+    total += add ;
+  }
+  if (!genalloc_readyplus(pool *, &g.pools, nnew) || !slot_room(total)
+   || !genalloc_ready(slot *, &pl->spare, total)) return 0 ;
+  for (uint32_t i = 0 ; i < total ; i++)
+  {
+    slot *s = slot_alloc() ;
+    if (!s) return 0 ;
+     /* room was made: this cannot fail */
+    genalloc_append(slot *, &pl->spare, &s) ;
+  }
+  return 1 ;
+}
+
+static void plan_free (plan *pl)
+{
+  pool **made = genalloc_s(pool *, &pl->made) ;
+  for (size_t j = 0 ; j < genalloc_len(pool *, &pl->made) ; j++) if (made[j]) pool_free(made[j]) ;
+  genalloc_free(pool *, &pl->made) ;
+  for (size_t i = 0 ; i < genalloc_len(slot *, &pl->spare) ; i++) alloc_free(genalloc_s(slot *, &pl->spare)[i]) ;
+  genalloc_free(slot *, &pl->spare) ;
+}
+
+ /* One more slot in p, from the plan, which made as many as it will be asked for. */
+static void plan_slot (plan *pl, pool *p)
+{
+  size_t n = genalloc_len(slot *, &pl->spare) ;
+  if (!n) return ;
+  slot_attach(p, genalloc_s(slot *, &pl->spare)[n - 1]) ;
+  genalloc_setlen(slot *, &pl->spare, n - 1) ;
+}
+
+ /* A new pool from the plan joins g.pools, with its slots: plan_make made room for all. */
+static void plan_pool (plan *pl, pool *p)
+{
+  if (!genalloc_append(pool *, &g.pools, &p))
+  {
+     /* cannot happen: the room was made; the pool is not there, and said */
+    strerr_warnw3x("no room for pool ", p->conf.name, " where room was made: it is left out") ;
+    pool_free(p) ;
+    return ;
+  }
+  for (uint32_t i = 0 ; i < p->conf.count ; i++) plan_slot(pl, p) ;
 }
 
  /*
@@ -57,7 +166,9 @@ pool *pool_orphan (char const *name, unsigned int kind, uint64_t size)
   conf.kind = kind < HP_KIND_N ? kind : conf.kind ;
   conf.size = size ;
   conf.count = 0 ;
-  p = pool_new(&conf) ;
+   /* at start, before readiness */
+  p = pool_make(&conf) ;
+  if (!p || !genalloc_append(pool *, &g.pools, &p)) strerr_diefu1sys(111, "allocate a pool") ;
   p->removed = 1 ;
   return p ;
 }
@@ -71,14 +182,6 @@ slot *pool_extra_slot (pool *p, uint32_t id)
   s->id = id ;
   s->retire = 1 ;
   return s ;
-}
-
-static void pool_free (pool *p)
-{
-  genalloc_free(slot *, &p->slots) ;
-  genalloc_free(uidcount, &p->peruid) ;
-  genalloc_free(lastclaim, &p->recent) ;
-  alloc_free(p) ;
 }
 
  /* A removed pool goes once its last slot has. */
@@ -99,7 +202,7 @@ static int same_resource (hp_poolconf const *a, hp_poolconf const *b)
   return a->kind == b->kind && a->size == b->size && a->lock == b->lock && !strcmp(a->dir, b->dir) ;
 }
 
-static void pool_update (pool *p, hp_poolconf const *conf)
+static void pool_update (pool *p, hp_poolconf const *conf, plan *pl)
 {
   int same = same_resource(&p->conf, conf) ;
   uint32_t live = 0 ;
@@ -112,8 +215,7 @@ static void pool_update (pool *p, hp_poolconf const *conf)
     if (live++ >= conf->count) s->retire = 1 ;
     else if (!same) s->stale = 1 ;
   }
-  for (; live < conf->count ; live++)
-    if (!slot_new(p)) strerr_diefu1sys(111, "allocate a slot") ;
+  for (; live < conf->count ; live++) plan_slot(pl, p) ;
    /* free slots take the change now; held ones when their lease ends */
   for (size_t i = 0 ; i < NSLOTS(p) ; i++)
   {
@@ -165,22 +267,26 @@ static int pools_read (genalloc *confs, stralloc *err)
   return r ;
 }
 
- /* 1: applied; 0: refused, nothing changed (err says why); -1: system error, nothing changed. */
+ /* 1: applied; 0: refused, nothing changed (err says why); -1: system error (errno), nothing changed. */
 int pools_configure (stralloc *err)
 {
   genalloc confs = GENALLOC_ZERO ;
+  plan pl = PLAN_ZERO ;
+  cdb rules = CDB_ZERO ;
+  pool **made ;
   hp_poolconf const *conf ;
   size_t n ;
-  int r = rules_load(err) ;
+  int r = rules_read(&rules, err) ;
   if (r <= 0) return r ;
   r = pools_read(&confs, err) ;
-  if (r <= 0)
-  {
-    genalloc_free(hp_poolconf, &confs) ;
-    return r ;
-  }
+  if (r <= 0) goto end ;
   conf = genalloc_s(hp_poolconf, &confs) ;
   n = genalloc_len(hp_poolconf, &confs) ;
+  r = -1 ;
+  if (!plan_make(&pl, conf, n)) goto end ;
+   /* everything is there: from here on, nothing fails */
+  rules_commit(&rules) ;
+  made = genalloc_s(pool *, &pl.made) ;
   for (size_t i = 0 ; i < NPOOLS() ; i++)
   {
     pool *p = POOLS()[i] ;
@@ -190,12 +296,23 @@ int pools_configure (stralloc *err)
   }
   for (size_t j = 0 ; j < n ; j++)
   {
-    pool *p = pool_find(conf[j].name) ;
-    if (p) pool_update(p, conf + j) ;
-    else pool_new(conf + j) ;
+    if (made[j])
+    {
+      plan_pool(&pl, made[j]) ;
+      made[j] = 0 ;
+    }
+    else pool_update(pool_find(conf[j].name), conf + j, &pl) ;
   }
-  genalloc_free(hp_poolconf, &confs) ;
-  return 1 ;
+  r = 1 ;
+ end:
+  {
+    int e = errno ;
+    cdb_free(&rules) ;
+    plan_free(&pl) ;
+    genalloc_free(hp_poolconf, &confs) ;
+    errno = e ;
+  }
+  return r ;
 }
 
 
@@ -223,10 +340,11 @@ void pools_spawn_helpers (void)
 
  /* Claims per uid in a pool (waiting, granting, held), kept as they come and go. */
 
-void pool_join (pool *p, client *c)
+int pool_join (pool *p, client *c)
 {
-  if (!uidcount_inc(&p->peruid, uidcount_find(&p->peruid, c->uid), c->uid)) strerr_diefu1sys(111, "count a claim") ;
+  if (!uidcount_inc(&p->peruid, uidcount_find(&p->peruid, c->uid), c->uid)) return 0 ;
   c->pool = p ;
+  return 1 ;
 }
 
 void pool_leave (client *c)
@@ -243,14 +361,21 @@ unsigned int pool_count_uid (pool const *p, uid_t uid)
 }
 
 
- /* SIGHUP and the reload request: 1 applied, 0 refused (the old configuration stays), -1 system error. */
+ /* SIGHUP and the reload request: 1 applied, 0 refused (the old configuration stays), -1 system error, as well. */
 int pools_reload (stralloc *err)
 {
   int r = pools_configure(err) ;
   if (r <= 0)
   {
+    int e = errno ;
     g.count.reloadfailures++ ;
     log_reload_refused(err) ;
+     /* a system error may come without a message: for want of memory, surely */
+    if (r < 0 && !err->len && g.verbosity)
+    {
+      errno = e ;
+      strerr_warnwu1sys("reload, keeping the old configuration") ;
+    }
     return r ;
   }
   g.count.reloads++ ;
@@ -268,6 +393,12 @@ void reload_request (client *c, hp_request const *req)
   if (!c->canadmin)
   {
     refuse(c, 0, REFUSAL_ADMIN, 0, 0) ;
+    return ;
+  }
+   /* room for the answer first: a reload that is applied is always said so */
+  if (!client_answer_room(c, 1, 0))
+  {
+    client_nomem(c, "reload", 0) ;
     return ;
   }
   r = pools_reload(&err) ;

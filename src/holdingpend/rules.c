@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -18,7 +20,7 @@
 #include "holdingpend-internal.h"
 
 #define GROUPS_MAX 256
-#define REGEX_CACHE 8
+#define CLAIMRE_MAX 16
 
  /*
    What a connection may do is decided once, when it comes, from the
@@ -30,74 +32,26 @@
    say "the person at the console".
 */
 
- /*
-   HOLDINGPEN_CLAIM_REGEX is compiled once per text, not per claim:
-   regcomp costs more than the rest of a claim's work in the daemon. The
-   compiled regexes are kept by their text, a few of them (the rules
-   name few), the oldest making room; a held lease keeps only its text.
-   Kept by text, an entry cannot outlive its meaning, but the rules it
-   came from may have gone: a reload empties the cache.
+/*
+   The rules file (-x) is read anew at a reload into *c, and used only
+   once everything else the reload needs is there (rules_commit): a
+   reload refused changes nothing. 1: read (or nothing to read); 0:
+   refused, err says why; -1: system error.
 */
-
-typedef struct regex_entry_s regex_entry, *regex_entry_ref ;
-struct regex_entry_s
+int rules_read (cdb *c, stralloc *err)
 {
-  char *src ;
-  regex_t re ;
-} ;
-
-static regex_entry cache[REGEX_CACHE] ;
-static unsigned int cachenext = 0 ;
-
-static void cache_drop (regex_entry *r)
-{
-  if (!r->src) return ;
-  regfree(&r->re) ;
-  alloc_free(r->src) ;
-  r->src = 0 ;
-}
-
-static void cache_clear (void)
-{
-  for (unsigned int i = 0 ; i < REGEX_CACHE ; i++) cache_drop(cache + i) ;
-  cachenext = 0 ;
-}
-
- /* The compiled src; 0 if it does not compile (regcomp's code in *e, 0 if out of memory). */
-static regex_t const *regex_get (char const *src, int *e)
-{
-  regex_entry *r ;
-  regex_t re ;
-  char *copy ;
-  for (unsigned int i = 0 ; i < REGEX_CACHE ; i++)
-    if (cache[i].src && !strcmp(cache[i].src, src)) return &cache[i].re ;
-  *e = regcomp(&re, src, REG_EXTENDED) ;
-  if (*e) return 0 ;
-  copy = strdup(src) ;
-  if (!copy)
-  {
-    regfree(&re) ;
-    return 0 ;
-  }
-  r = cache + cachenext ;
-  cachenext = (cachenext + 1) % REGEX_CACHE ;
-  cache_drop(r) ;
-  r->src = copy ;
-  r->re = re ;
-  return &r->re ;
-}
-
- /* 1: loaded (or nothing to load); 0: refused, err says why. */
-int rules_load (stralloc *err)
-{
-  cdb c = CDB_ZERO ;
-  cache_clear() ;
   if (g.rulestype != 2) return 1 ;
-  if (!cdb_init(&c, g.rules))
-    return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
+  if (cdb_init(c, g.rules)) return 1 ;
+  if (errno == ENOMEM) return -1 ;
+  return stralloc_cats(err, "unable to read the rules file ") && stralloc_cats(err, g.rules) ? 0 : -1 ;
+}
+
+void rules_commit (cdb *c)
+{
+  if (g.rulestype != 2) return ;
   cdb_free(&g.rulescdb) ;
-  g.rulescdb = c ;
-  return 1 ;
+  g.rulescdb = *c ;
+  *c = cdb_zero ;
 }
 
 static s6_accessrules_result_t check (char const *key, size_t len, s6_accessrules_params_t *params)
@@ -172,6 +126,64 @@ static s6_accessrules_result_t lookup (client const *c, s6_accessrules_params_t 
   return s6_accessrules_keycheck_uidgid(&ug, c, params, &check_with_groups) ;
 }
 
+/*
+   The claim regexes, each compiled once, when first seen, and kept: a
+   rule's HOLDINGPEN_CLAIM_REGEX is the same for every connection it
+   lets in, and glibc's regcomp is not safe when its own allocations
+   fail (it can free a block twice: CVE-2025-8058, and the glibc of
+   Debian 12, fixed for it, still does for an expression like ^(a|b)$).
+   Kept, a regex is not compiled again while memory is short. The least
+   recently used goes when more than CLAIMRE_MAX are in use.
+*/
+
+typedef struct claimre_s claimre, *claimre_ref ;
+struct claimre_s
+{
+  char *text ;      /* 0: a free entry */
+  regex_t re ;
+  uint64_t used ;
+} ;
+
+static claimre claimres[CLAIMRE_MAX] ;
+static uint64_t claimre_tick ;
+
+ /* The compiled text, kept or compiled now; 0 and the regcomp code in *e if it cannot be had (REG_ESPACE: want of memory). */
+static regex_t const *claimre_get (char const *text, int *e)
+{
+  claimre *victim = claimres ;
+  for (unsigned int i = 0 ; i < CLAIMRE_MAX ; i++)
+  {
+    claimre *r = claimres + i ;
+    if (r->text && !strcmp(r->text, text))
+    {
+      r->used = ++claimre_tick ;
+      return &r->re ;
+    }
+     /* a free entry first, else the least recently used */
+    if (victim->text && (!r->text || r->used < victim->used)) victim = r ;
+  }
+  {
+    char *t = strdup(text) ;
+    if (!t) return (*e = REG_ESPACE, (regex_t const *)0) ;
+    if (victim->text)
+    {
+      regfree(&victim->re) ;
+      free(victim->text) ;
+      victim->text = 0 ;
+    }
+    *e = regcomp(&victim->re, text, REG_EXTENDED) ;
+    if (*e)
+    {
+      free(t) ;
+      return 0 ;
+    }
+    victim->text = t ;
+    victim->used = ++claimre_tick ;
+    return &victim->re ;
+  }
+}
+
+ /* 0 only for want of memory. */
 static int parse_env (client *c, char const *s, size_t len)
 {
   size_t n = byte_count(s, len, 0) ;
@@ -186,15 +198,18 @@ static int parse_env (client *c, char const *s, size_t len)
     {
       char const *src = envp[i] + 23 ;
       int e ;
-      if (!regex_get(src, &e))
+       /* checked, and compiled for the claims to come */
+      if (!claimre_get(src, &e))
       {
+        regex_t none ;
         char buf[256] ;
-        if (!e) return 0 ;
-        regerror(e, 0, buf, sizeof(buf)) ;
+        if (e == REG_ESPACE) return (errno = ENOMEM, 0) ;
+        memset(&none, 0, sizeof(none)) ;
+        regerror(e, &none, buf, sizeof(buf)) ;
         if (g.verbosity) strerr_warnw4x("invalid HOLDINGPEN_CLAIM_REGEX ", src, ": ", buf) ;
         continue ;
       }
-       /* kept as text: a compiled regex costs kilobytes, a held lease never needs it */
+       /* the client keeps the text: the compiled regex is shared, a held lease never needs it */
       c->claimre = strdup(src) ;
       if (!c->claimre) return 0 ;
     }
@@ -202,35 +217,59 @@ static int parse_env (client *c, char const *s, size_t len)
   return 1 ;
 }
 
-void rules_apply (client *c)
+/*
+   1: c's rights are known. 0: for want of memory they could not be
+   read; c has none, and the caller refuses its requests 111 rather than
+   deny them by rule.
+*/
+int rules_apply (client *c)
 {
   s6_accessrules_params_t params = S6_ACCESSRULES_PARAMS_ZERO ;
   s6_accessrules_result_t r ;
+  int ok = 1 ;
   if (!g.rulestype)
   {
      /* no rules: the daemon's own uid and root, nobody else */
-    if (c->uid && c->uid != g.myuid) return ;
+    if (c->uid && c->uid != g.myuid) return 1 ;
     c->claimre = strdup(".*") ;
+    if (!c->claimre) return 0 ;
     c->canstatus = 1 ;
     c->canadmin = 1 ;
-    return ;
+    return 1 ;
   }
   r = lookup(c, &params) ;
-  if (r == S6_ACCESSRULES_ERROR && g.verbosity) strerr_warnwu1sys("check the access rules") ;
-  if (r == S6_ACCESSRULES_ALLOW && params.env.len && !parse_env(c, params.env.s, params.env.len) && g.verbosity)
-    strerr_warnwu1sys("read the environment given by the access rules") ;
-  s6_accessrules_params_free(&params) ;
+  if (r == S6_ACCESSRULES_ERROR)
+  {
+    if (errno == ENOMEM) ok = 0 ;
+    else if (g.verbosity) strerr_warnwu1sys("check the access rules") ;
+  }
+  if (r == S6_ACCESSRULES_ALLOW && params.env.len && !parse_env(c, params.env.s, params.env.len)) ok = 0 ;
+  {
+    int e = errno ;
+    s6_accessrules_params_free(&params) ;
+    errno = e ;
+  }
+  if (!ok) c->canstatus = c->canadmin = 0 ;
+  return ok ;
 }
 
- /* The rule names whole pool names: a match must cover the name, not a part of it. */
+ /*
+   The rule names whole pool names: a match must cover the name, not a
+   part of it. 1: allowed; 0: not; -1: it cannot be known now, for want
+   of memory.
+*/
 int rules_claim_allowed (client const *c, char const *poolname)
 {
   regex_t const *re ;
   regmatch_t m ;
   int e ;
   if (!c->claimre) return 0 ;
-  re = regex_get(c->claimre, &e) ;
-  if (!re) return 0 ;
+  re = claimre_get(c->claimre, &e) ;
+  if (!re) return e == REG_ESPACE ? -1 : 0 ;
+   /* glibc's regexec says "no match" when it runs out of memory: errno tells */
+  errno = 0 ;
+  e = regexec(re, poolname, 1, &m, 0) ;
+  if (e && errno == ENOMEM) return -1 ;
    /* POSIX matching is leftmost-longest: if a match of the whole name exists, this is it */
-  return !regexec(re, poolname, 1, &m, 0) && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
+  return !e && m.rm_so == 0 && (size_t)m.rm_eo == strlen(poolname) ;
 }

@@ -24,6 +24,7 @@
 
 #define RESPAWN_MAX_MS 30000
 #define RESPAWN_KILLED_MS 1000
+#define RESPAWN_NOMEM_MS 1000
 
  /*
    A slot is one resource and the helper process that owns it: its
@@ -90,24 +91,45 @@ static void setshort (slot *s, int isshort)
   if (isshort) s->pool->nshort++ ; else s->pool->nshort-- ;
 }
 
-slot *slot_new (pool *p)
+/*
+   Making a slot is in three steps, so that a reload can allocate all it
+   needs before it changes anything (pool.c): room for n more slots in
+   every table (their entries, the trees, the loop's arrays), the slots'
+   own memory, then each slot attached to its pool, which cannot fail.
+   The trees have room for every slot: spawning and arming never allocate.
+*/
+int slot_room (uint32_t n)
 {
-  slot *s = alloc(sizeof(slot)) ;
-  uint32_t i, len = g.slots.storage.len ;
-  if (!s) return 0 ;
-  memset(s, 0, sizeof(slot)) ;
-  if (!gensetdyn_new(&g.slots, &i)) goto err ;
+  uint32_t len = g.slots.storage.len ;
+  uint32_t total = gensetdyn_n(&g.slots) + n ;
+  if (!gensetdyn_readyplus(&g.slots, n)) return 0 ;
    /* room that gensetdyn has just made holds no slot: slot_of_index says so */
   for (; len < g.slots.storage.len ; len++) *(slot **)gensetdyn_p(&g.slots, len) = 0 ;
-  *(slot **)gensetdyn_p(&g.slots, i) = s ;
-   /* the trees have room for every slot: spawning and arming never allocate */
-  if (!timer_room(gensetdyn_n(&g.slots)) || !hp_tree_reserve(&g.helpers, gensetdyn_n(&g.slots))
-   || !genalloc_append(slot *, &p->slots, &s))
+  return timer_room(total) && hp_tree_reserve(&g.helpers, total) && loop_room(total) ;
+}
+
+slot *slot_alloc (void)
+{
+  slot *s = alloc(sizeof(slot)) ;
+  if (s) memset(s, 0, sizeof(slot)) ;
+  return s ;
+}
+
+ /*
+   s, from slot_alloc, into p and g.slots: slot_room made room for it,
+   and its caller room in p->slots, so this cannot fail. If it did, a
+   bug: the test builds die of it; otherwise s is freed, and said.
+*/
+int slot_attach (pool *p, slot *s)
+{
+  uint32_t i ;
+  if (!gensetdyn_new(&g.slots, &i)) goto err ;
+  if (!genalloc_append(slot *, &p->slots, &s))
   {
-    *(slot **)gensetdyn_p(&g.slots, i) = 0 ;
     gensetdyn_delete(&g.slots, i) ;
     goto err ;
   }
+  *(slot **)gensetdyn_p(&g.slots, i) = s ;
   s->rlink = s->tlink = (ilink)ILINK_ZERO ;
   s->helperfd = -1 ;
   s->adopt = -1 ;
@@ -119,10 +141,25 @@ slot *slot_new (pool *p)
   s->state = SLOT_DOWN ;
   p->nslots[SLOT_DOWN]++ ;
   g.unsettled++ ;
-  return s ;
+  return 1 ;
  err:
+#ifdef HP_TREE_CHECKS
+  strerr_dief3x(111, "no room for a slot of pool ", p->conf.name, " where room was made") ;
+#else
+  if (g.verbosity) strerr_warnw3x("no room for a slot of pool ", p->conf.name, " where room was made: it is short of one") ;
   alloc_free(s) ;
   return 0 ;
+#endif
+}
+
+ /* One slot more in p, at start-up; 0 if it cannot be had, nothing changed. */
+slot *slot_new (pool *p)
+{
+  slot *s ;
+  if (!slot_room(1) || !genalloc_readyplus(slot *, &p->slots, 1)) return 0 ;
+  s = slot_alloc() ;
+  if (!s || !slot_attach(p, s)) return 0 ;
+  return s ;
 }
 
 static void slot_drop_fd (slot *s)
@@ -183,7 +220,13 @@ int slot_hand_out (slot *s)
   return s->fd ;
 }
 
-static void schedule_respawn (slot *s)
+ /*
+   The respawn timer: backoff after repeated deaths. A helper that
+   holdingpend could not spawn or talk to for want of memory is not at
+   fault: no backoff for it, but not at once either. A held slot stays
+   held: only a kept resource's helper (adopt) is spawned for one.
+*/
+static void schedule_respawn (slot *s, int nomem)
 {
   tain when ;
   unsigned int ms = 0 ;
@@ -194,8 +237,9 @@ static void schedule_respawn (slot *s)
   }
    /* killed by SIGKILL, likely the OOM killer: never straight back into the same squeeze */
   if (s->killed && ms < RESPAWN_KILLED_MS) ms = RESPAWN_KILLED_MS ;
+  if (nomem && ms < RESPAWN_NOMEM_MS) ms = RESPAWN_NOMEM_MS ;
   deadline_in_ms(&when, ms) ;
-  slot_setstate(s, SLOT_DOWN) ;
+  if (s->state != SLOT_HELD) slot_setstate(s, SLOT_DOWN) ;
   timer_set(&s->respawn, &when) ;
 }
 
@@ -205,8 +249,9 @@ void slot_spawn (slot *s)
   if (!s->holder) fd_none(s) ;
   if (!helper_spawn(s))
   {
-    s->deaths++ ;
-    schedule_respawn(s) ;
+    int nomem = errno == ENOMEM ;
+    if (!nomem) s->deaths++ ;
+    schedule_respawn(s, nomem) ;
     return ;
   }
   s->stale = 0 ;
@@ -297,13 +342,14 @@ void slot_freed (slot *s)
 }
 
  /*
-   The helper is gone, dead or stopped for breaking the protocol: a held
-   slot waits for its lease's end, a ballast grant goes on, a retired
-   slot goes, a failed one stays failed, any other is respawned.
+   The helper is gone, dead or stopped for breaking the protocol or for
+   want of memory: a held slot waits for its lease's end, a ballast
+   grant goes on, a retired slot goes, a failed one stays failed, any
+   other is respawned.
 */
-void slot_helper_lost (slot *s, int failed)
+void slot_helper_lost (slot *s, unsigned int why)
 {
-  s->deaths++ ;
+  if (why != LOST_NOMEM) s->deaths++ ;
   switch (s->state)
   {
     case SLOT_HELD :
@@ -325,13 +371,13 @@ void slot_helper_lost (slot *s, int failed)
     slot_remove(s) ;
     return ;
   }
-  if (failed)
+  if (why == LOST_FAILED)
   {
     slot_setstate(s, SLOT_FAILED) ;
     slot_settle(s) ;
     return ;
   }
-  schedule_respawn(s) ;
+  schedule_respawn(s, why == LOST_NOMEM) ;
 }
 
 void slot_helper_exited (slot *s, int wstat)
@@ -345,7 +391,7 @@ void slot_helper_exited (slot *s, int wstat)
   if (!failed && !quit) g.count.helpercrashes++ ;
   s->pid = 0 ;
   if (quit) slot_remake(s) ;
-  else slot_helper_lost(s, failed) ;
+  else slot_helper_lost(s, failed ? LOST_FAILED : LOST_CRASH) ;
 }
 
  /* s, with a reason word of len bytes (0: unknown): the helper cannot reserve for now */

@@ -32,15 +32,20 @@ static char const *const settings[] =
 
 #define SETTINGS_LIST "kind, size, count, lock, dir, expire, ifelapsed, killdelay, maxperuid"
 
+ /* Want of memory is no fault of the directory's: a system error, said the same way. */
 static int syserr (stralloc *err, char const *pool, char const *file, char const *what)
 {
+  int nomem = errno == ENOMEM ;
   char const *e = strerror(errno) ;
   size_t wlen = strlen(what), elen = strlen(e) ;
   char s[wlen + elen + 3] ;
+  int r ;
   memcpy(s, what, wlen) ;
   memcpy(s + wlen, ": ", 2) ;
   memcpy(s + wlen + 2, e, elen + 1) ;
-  return hp_conferr(err, pool, file, s) ;
+  r = hp_conferr(err, pool, file, s) ;
+  if (nomem) errno = ENOMEM ;
+  return nomem ? -1 : r ;
 }
 
  /*

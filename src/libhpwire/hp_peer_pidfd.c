@@ -24,7 +24,9 @@
 
  /*
    The pidfd of the process at the other end of a Unix socket, which
-   connected as pid (from SO_PEERCRED); -1 if it cannot be had or proven.
+   connected as pid (from SO_PEERCRED); -1 if it cannot be had or proven,
+   and errno ENOMEM if it is for want of memory (not a verdict on the
+   connector), ESRCH or another if the connector is not proven.
    The careful kill must reach the process that connected and nobody
    else: a pid may already belong to someone else by the time it is used.
    Linux 6.5 and later give the connector's pidfd with the connection
@@ -87,7 +89,7 @@ static int peer_inode (int sock, uint32_t *ino)
   return 0 ;
 }
 
- /* Does process pid have an fd on socket inode ino? */
+ /* Does process pid have an fd on socket inode ino? -1: it cannot be known for want of memory. */
 static int holds_socket (pid_t pid, uint32_t ino)
 {
   char path[14 + PID_FMT] = "/proc/" ;
@@ -99,7 +101,7 @@ static int holds_socket (pid_t pid, uint32_t ino)
   want[wantlen++] = ']' ;
   memcpy(path + plen, "/fd", 4) ;
   dir = opendir(path) ;
-  if (!dir) return 0 ;
+  if (!dir) return errno == ENOMEM ? -1 : 0 ;
   for (unsigned int n = 0 ; n < HP_PEER_FDS_MAX ; n++)
   {
     struct dirent *d = readdir(dir) ;
@@ -130,13 +132,15 @@ int hp_peer_pidfd (int sock, pid_t pid, unsigned int flags)
     if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len)) return pidfd ;
     if (errno != ENOPROTOOPT && errno != EINVAL) return -1 ;
   }
-  if (pid <= 0) return -1 ;
+  if (pid <= 0) return (errno = ESRCH, -1) ;
   pidfd = pidfd_open_(pid) ;
   if (pidfd < 0) return -1 ;
   {
     uint32_t ino ;
-    if (peer_inode(sock, &ino) && holds_socket(pid, ino) && !hp_pidfd_exited(pidfd)) return pidfd ;
+    int r = peer_inode(sock, &ino) ? holds_socket(pid, ino) : 0 ;
+    if (r > 0 && !hp_pidfd_exited(pidfd)) return pidfd ;
+    fd_close(pidfd) ;
+     /* not proven, or (ENOMEM) not provable now */
+    return (errno = r < 0 ? ENOMEM : ESRCH, -1) ;
   }
-  fd_close(pidfd) ;
-  return -1 ;
 }
