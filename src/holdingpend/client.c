@@ -370,6 +370,8 @@ static void starved_read (client *c)
     return ;
   }
   if (b.len) client_nomem(c, "request", 0) ;
+   /* nothing yet (client_new reads at once): it is polled for its request */
+  else client_poll(c) ;
 }
 
  /*
