@@ -85,7 +85,7 @@ void claim_record (pool *p, uid_t uid)
     lastclaim nl = { .uid = uid } ;
     tain_copynow(&nl.when) ;
      /* claim_record_room made room */
-    if (!genalloc_append(lastclaim, &p->recent, &nl)) strerr_warnwu1sys("record a claim") ;
+    if (!genalloc_append(lastclaim, &p->recent, &nl) && g.verbosity) strerr_warnwu1sys("record a claim") ;
   }
 }
 

@@ -76,7 +76,7 @@ static void x_add (int fd, short events, uint32_t who)
 #ifdef HP_TREE_CHECKS
     strerr_dief1x(111, "the iopause array is full") ;
 #else
-    strerr_warnw1x("the iopause array is full: an fd is not polled this turn") ;
+    if (g.verbosity) strerr_warnw1x("the iopause array is full: an fd is not polled this turn") ;
     genalloc_setlen(iopause_fd, &g.x, genalloc_len(uint32_t, &g.xwho)) ;
 #endif
   }
@@ -398,7 +398,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
     {
       if (errno != ENOMEM) strerr_diefu1sys(111, "iopause") ;
        /* the kernel could not allocate poll's tables: try again in a moment, rather than spin */
-      strerr_warnwu1sys("iopause") ;
+      if (g.verbosity) strerr_warnwu1sys("iopause") ;
       nanosleep(&(struct timespec){ .tv_sec = 0, .tv_nsec = 10000000 }, 0) ;
       tain_now_g() ;
       continue ;

@@ -145,7 +145,7 @@ static void plan_pool (plan *pl, pool *p)
   if (!genalloc_append(pool *, &g.pools, &p))
   {
      /* cannot happen: the room was made; the pool is not there, and said */
-    strerr_warnw3x("no room for pool ", p->conf.name, " where room was made: it is left out") ;
+    if (g.verbosity) strerr_warnw3x("no room for pool ", p->conf.name, " where room was made: it is left out") ;
     pool_free(p) ;
     return ;
   }
@@ -374,7 +374,7 @@ int pools_reload (stralloc *err)
     if (r < 0 && !err->len && g.verbosity)
     {
       errno = e ;
-      strerr_warnwu1sys("reload, keeping the old configuration") ;
+      if (g.verbosity) strerr_warnwu1sys("reload, keeping the old configuration") ;
     }
     return r ;
   }

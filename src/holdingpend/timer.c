@@ -94,7 +94,7 @@ void timer_set (timer *t, tain const *when)
 #ifdef HP_TREE_CHECKS
     strerr_dief1x(111, "the timer tree is full") ;
 #else
-    strerr_warnw1x("the timer tree is full: a deadline is lost") ;
+    if (g.verbosity) strerr_warnw1x("the timer tree is full: a deadline is lost") ;
     return ;
 #endif
   }
