@@ -497,7 +497,7 @@ static client *client_take (int fd)
   return c ;
 }
 
-static void client_new (int fd)
+void client_new (int fd)
 {
   struct ucred cred ;
   socklen_t credlen = sizeof(cred) ;

@@ -289,6 +289,7 @@ struct client_s
 
 extern void client_init (void) ;
 extern void client_accept (void) ;
+extern void client_new (int) ;   /* client_accept's, and the fuzzer's entry */
 extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
 extern int client_answer_room (client *, size_t, unsigned int) ;
