@@ -66,6 +66,9 @@ done
 dpid=$pids
 
 "$B/bench/hp-bench" -n "$runs" "$T/sock" bench
+# idle, as measured below: a second after its last connection went,
+# holdingpend hands back the holes the claims left in its heap
+sleep 2
 
 # private memory: the pages of a process that no other process maps
 # (Private_Clean + Private_Dirty of smaps_rollup), what it costs beyond

@@ -189,6 +189,9 @@ void client_close (client *c)
   memset(c, 0, sizeof(client)) ;
   c->state = CLIENT_FREE ;
   g.acceptblocked = 0 ;
+   /* its buffers are back in the heap: holdingpend.c hands the holes back once all is quiet */
+  g.trimwanted = 1 ;
+  tain_addsec_g(&g.trimat, 1) ;
   if (NCLIENTS() + g.reserve < g.maxconn) g.fullwarned = 0 ;
 }
 

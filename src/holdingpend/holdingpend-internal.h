@@ -549,9 +549,11 @@ struct global_s
   unsigned int unsettled ;   /* slots not yet ready or failed for good */
   tain readydeadline ;       /* -r: readiness is written by then, slots short or not */
   tain lameduck ;            /* after SIGTERM: answers already queued may leave until then */
+  tain trimat ;              /* a second after the last connection went: the heap's holes go back then */
   unsigned int acceptblocked : 1 ;
   unsigned int fullwarned : 1 ;
   unsigned int exiting : 1 ;
+  unsigned int trimwanted : 1 ;
   unsigned int verbosity ;
   int notif ;
   int spfd ;
@@ -569,8 +571,8 @@ struct global_s
   .connperuid = GENALLOC_ZERO, .keeppath = 0, .keepsecs = 0, .keeptimer = TIMER_ZERO, .keeper = KEEPER_ZERO, \
   .maxperuid = 0, .reserve = 0, .x = GENALLOC_ZERO, .xwho = GENALLOC_ZERO, \
   .answertto = TAIN_ZERO, .start = TAIN_ZERO, .count = COUNTERS_ZERO, .nextlease = 0, .nextseq = 0, \
-  .maxconn = 0, .unsettled = 0, .readydeadline = TAIN_ZERO, .lameduck = TAIN_ZERO, \
-  .acceptblocked = 0, .fullwarned = 0, .exiting = 0, .verbosity = 1, \
+  .maxconn = 0, .unsettled = 0, .readydeadline = TAIN_ZERO, .lameduck = TAIN_ZERO, .trimat = TAIN_ZERO, \
+  .acceptblocked = 0, .fullwarned = 0, .exiting = 0, .trimwanted = 0, .verbosity = 1, \
   .notif = -1, .spfd = -1, .epfd = -1, .myuid = 0, .envp = 0 \
 }
 

@@ -82,6 +82,32 @@ static void x_add (int fd, short events, uint32_t who)
   }
 }
 
+ /*
+   Every helper talks at once at start-up, each conversation with its
+   buffers: freed when the slots are ready, they leave holes in the heap
+   that glibc keeps dirty. So does a burst of claims, whose buffers go
+   with their connections. Hand them back once the burst is over: at
+   readiness, and a second after the last connection went, when none is
+   in conversation (a busy broker does not pay for it claim by claim).
+*/
+static void release_memory (void)
+{
+#ifdef __GLIBC__
+  malloc_trim(0) ;
+#endif
+  g.trimwanted = 0 ;
+}
+
+static void trim_when_idle (tain *deadline)
+{
+  if (!g.trimwanted || g.exiting) return ;
+  if (tain_future(&g.trimat))
+  {
+    if (tain_less(&g.trimat, deadline)) *deadline = g.trimat ;
+  }
+  else if (!g.active.n) release_memory() ;
+}
+
  /* Only what can speak is polled: clients in conversation, helpers that owe an answer. */
 static void prepare (tain *deadline)
 {
@@ -110,6 +136,7 @@ static void prepare (tain *deadline)
   if (g.exiting) *deadline = g.lameduck ;
   else if (!timer_next(deadline)) *deadline = tain_infinite ;
   if (g.notif >= 0 && tain_less(&g.readydeadline, deadline)) *deadline = g.readydeadline ;
+  trim_when_idle(deadline) ;
 }
 
  /* At most TIMERS_MAX a turn: a thousand helpers due at once are spawned over several turns, the clients served between. */
@@ -228,18 +255,6 @@ static void handle_signals (unsigned int lameducktimeout)
       default : break ;
     }
   }
-}
-
- /*
-   Every helper talks at once at start-up, each conversation with its
-   buffers: freed when the slots are ready, they leave holes in the heap
-   that glibc keeps dirty. Hand them back, once the burst is over.
-*/
-static void release_memory (void)
-{
-#ifdef __GLIBC__
-  malloc_trim(0) ;
-#endif
 }
 
 static void notify_ready (void)
