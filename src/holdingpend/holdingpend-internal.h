@@ -493,6 +493,7 @@ extern void log_reload_refused (stralloc *) ;
 extern void log_start (char const *) ;
 extern void log_restore (unsigned int, unsigned int, unsigned int) ;
 extern void log_short_pools (void) ;
+extern void log_init (void) ;
 extern void log_flush (void) ;
 extern void log_nomem (char const *, client const *, char const *) ;
 

@@ -342,6 +342,7 @@ int main (int argc, char const *const *argv, char const *const *envp)
   unsigned int readytimeout = 0 ;
   int pooldir_given = 0 ;
   PROG = "holdingpend" ;
+  log_init() ;
   g.envp = envp ;
   g.helper = HOLDINGPEN_LIBEXECPREFIX "holdingpen-helper" ;
   g.maxconn = MAXCONN_DEFAULT ;

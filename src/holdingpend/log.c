@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <limits.h>
 #include <sys/wait.h>
 
 #include <skalibs/types.h>
@@ -44,9 +45,27 @@ static void put_u64 (char const *key, uint64_t val)
   put_str(key, fmt) ;
 }
 
+/*
+   Writes carry whole lines only: buffer_2 writes itself out when full,
+   wherever that falls, and a helper writes to the same stderr at any
+   time, so a line cut in two could have a helper's line in its middle.
+   So a line starts only where a whole one fits; the buffer is PIPE_BUF
+   large (log_init), and a write of whole lines into a pipe is never
+   mixed with another's.
+*/
+#define LOG_LINE_MAX 512
+
+static char logbuf[PIPE_BUF + 1] ;
+
+void log_init (void)
+{
+  buffer_init(buffer_2, &buffer_write, 2, logbuf, sizeof(logbuf)) ;
+}
+
 static int begin (char const *event)
 {
   if (!g.verbosity) return 0 ;
+  if (buffer_available(buffer_2) < LOG_LINE_MAX) buffer_flush(buffer_2) ;
   put(PROG) ; put(": info: event=") ; put(event) ;
   return 1 ;
 }
