@@ -33,23 +33,7 @@ is "$(printf '%s\n' "$inode0" | grep -c .)" 1 "one socket listens on the path"
 n=0
 for how in term kill kill term ; do
   n=$((n + 1))
-  pid=$(hp_daemon_pid)
-  hpf_claims_start m
-  sleep 0.5
-  t0=$(hp_now_ms)
-  if test "$how" = kill ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpf_wait_restart "$pid"
-  is "$?" 0 "$n $how: a new holdingpend is up and ready"
-  t1=$(hp_now_ms)
-  sleep 0.5
-  hpf_claims_stop
-  note "$n $how: $(wc -l < "$T/claims") claims, $(hpf_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
-    "their exit codes: $(awk '{ print $2 }' "$T/claims" | sort | uniq -c | tr -s ' \n' ' ')"
-  cmp_ok "$(hpf_claims_across "$t0" "$t1")" -ge 1 "$n $how: claims were made during the restart"
-  is "$(hpf_claims_refused)" 0 "$n $how: none was refused a connection"
-  grep ' 111 ' "$T/claims" | sed 's/^/# /'
-  is "$(hpf_claims_failed_between "$t0" "$t1")" "" "$n $how: every claim made during the restart was granted"
-  is "$(hpf_listen_inodes)" "$inode0" "$n $how: the same socket listens on the path (inode $inode0)"
+  hpf_restart_round "$n $how" "$how" "$inode0"
   is "$(hp_log_count 'holdingpen-daemon: info: listening socket taken back from the fd holder: ')" "$n" "$n $how: the log says it was taken back"
   ok "$n $how: the new holdingpend keeps it in turn" hp_until 3000 hpf_listen_kept
 done

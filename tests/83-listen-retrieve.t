@@ -34,23 +34,7 @@ is "$(printf '%s\n' "$inode0" | grep -c .)" 1 "one socket listens on the path"
 # --- the socket, kept by the test: taken back at each restart ---
 for how in term kill ; do
   ok "$how: the running holdingpend's socket is stored in the fd holder" hpf_store_listen
-  pid=$(hp_daemon_pid)
-  hpf_claims_start m
-  sleep 0.5
-  t0=$(hp_now_ms)
-  if test "$how" = kill ; then kill -KILL "$pid" ; else s6-svc -r "$HP_SVC" ; fi
-  hpf_wait_restart "$pid"
-  is "$?" 0 "$how: a new holdingpend is up and ready"
-  t1=$(hp_now_ms)
-  sleep 0.5
-  hpf_claims_stop
-  note "$how: $(wc -l < "$T/claims") claims, $(hpf_claims_between "$t0" "$t1") started during the restart ($((t1 - t0)) ms)," \
-    "their exit codes: $(awk '{ print $2 }' "$T/claims" | sort | uniq -c | tr -s ' \n' ' ')"
-  cmp_ok "$(hpf_claims_across "$t0" "$t1")" -ge 1 "$how: claims were made during the restart"
-  is "$(hpf_claims_refused)" 0 "$how: none was refused a connection"
-  grep ' 111 ' "$T/claims" | sed 's/^/# /'
-  is "$(hpf_claims_failed_between "$t0" "$t1")" "" "$how: every claim made during the restart was granted"
-  is "$(hpf_listen_inodes)" "$inode0" "$how: the same socket listens on the path (inode $inode0)"
+  hpf_restart_round "$how" "$how" "$inode0"
   is "$(hp_log_count 'holdingpen-daemon: info: listening socket taken back from the fd holder: ')" \
     "$([ $how = term ] && echo 1 || echo 2)" "$how: the log says it was taken back"
   is "$(hp_claim -n m echo granted 2>&1)" granted "$how: a claim after the restart is granted"

@@ -57,6 +57,12 @@ hpf_leases() {
 #   hpf_claims_start POOL / hpf_claims_stop
 #                      -n claims one after the other in two loops in the background;
 #                      $T/claims gets "STARTMS RC ENDMS FIRST-ERROR-LINE" for each
+#   hpf_restart_round LABEL HOW INODE
+#                      restarts the broker (HOW: term, by s6-svc -r, or kill)
+#                      while -n claims on pool m go on, and checks (TAP) that
+#                      the new one is ready, that claims started once the old
+#                      one was gone were all granted, none refused a
+#                      connection, and the same socket (INODE) listens
 
 hpf_listen_id() {
   echo "holdingpen/listen$HP_SOCKET"
@@ -102,6 +108,30 @@ hpf_claims_start() {
     HPF_CLAIMS_PIDS="$HPF_CLAIMS_PIDS $!"
     hp_track "$!"
   done
+}
+
+# A claim the old broker accepted before it went may die with it (a -n
+# claim does not outlive its broker): the round's claims are counted from
+# the moment the old broker is gone.
+hpf_restart_round() {
+  _hrr_pid=$(hp_daemon_pid)
+  hpf_claims_start m
+  sleep 0.5
+  if test "$2" = kill ; then kill -KILL "$_hrr_pid" ; else s6-svc -r "$HP_SVC" ; fi
+  hp_until 10000 hp_dead "$_hrr_pid"
+  _hrr_t0=$(hp_now_ms)
+  hpf_wait_restart "$_hrr_pid"
+  is "$?" 0 "$1: a new holdingpend is up and ready"
+  _hrr_t1=$(hp_now_ms)
+  sleep 0.5
+  hpf_claims_stop
+  note "$1: $(wc -l < "$T/claims") claims, $(hpf_claims_between "$_hrr_t0" "$_hrr_t1") started during the restart ($((_hrr_t1 - _hrr_t0)) ms)," \
+    "their exit codes: $(awk '{ print $2 }' "$T/claims" | sort | uniq -c | tr -s ' \n' ' ')"
+  cmp_ok "$(hpf_claims_across "$_hrr_t0" "$_hrr_t1")" -ge 1 "$1: claims were made during the restart"
+  is "$(hpf_claims_refused)" 0 "$1: none was refused a connection"
+  grep ' 111 ' "$T/claims" | sed 's/^/# /'
+  is "$(hpf_claims_failed_between "$_hrr_t0" "$_hrr_t1")" "" "$1: every claim made once the old broker was gone was granted"
+  is "$(hpf_listen_inodes)" "$3" "$1: the same socket listens on the path (inode $3)"
 }
 
 hpf_claims_stop() {
