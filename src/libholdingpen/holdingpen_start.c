@@ -1,10 +1,11 @@
 /* ISC license. */
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <skalibs/error.h>
 #include <skalibs/tai.h>
-#include <skalibs/iopause.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/socket.h>
 #include <skalibs/unixconnection.h>
@@ -12,31 +13,39 @@
 #include <holdingpen/holdingpen.h>
 
  /*
-   A Unix socket whose backlog is full refuses a non-blocking connect
-   with EAGAIN at once: that only means the broker is busy (a flood of
-   connections by someone else, a burst of claims), so the connection
-   is tried again, 10 ms later and up to 100 ms apart, until the deadline.
+   A Unix socket whose backlog is full makes a non-blocking connect fail
+   with EAGAIN at once, while a blocking connect waits in the kernel's
+   queue for room, first come first served. A client that tried again
+   and again without waiting would lose to any process that floods the
+   broker with blocking connects: it could wait for seconds, or never
+   get in. So the connect blocks, in the queue, for as long as the
+   deadline leaves (SO_SNDTIMEO bounds a Unix connect's wait), and the
+   socket is made non-blocking once connected.
 */
 
 int holdingpen_start (holdingpen *a, char const *path, tain const *deadline, tain *stamp)
 {
-  tain pause ;
-  tain_from_millisecs(&pause, 10) ;
-  for (;;)
+  struct timeval tv ;
+  tain left ;
+  int fd ;
+  if (!tain_less(stamp, deadline)) return (errno = ETIMEDOUT, 0) ;
+  tain_sub(&left, deadline, stamp) ;
+  if (!timeval_from_tain_relative(&tv, &left)) return 0 ;
+   /* 0 would mean "forever" */
+  if (!tv.tv_sec && !tv.tv_usec) tv.tv_usec = 1 ;
+  fd = ipc_stream_coe() ;
+  if (fd < 0) return 0 ;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0
+   || !ipc_connect(fd, path)
+   || ndelay_on(fd) < 0)
   {
-    tain next ;
-    int fd = ipc_stream_nbcoe() ;
-    if (fd < 0) return 0 ;
-    if (ipc_timed_connect(fd, path, deadline, stamp))
-    {
-      unixconnection_init(&a->connection, fd, fd) ;
-      return 1 ;
-    }
+     /* the wait for room ran out */
+    int e = error_isagain(errno) ? ETIMEDOUT : errno ;
     fd_close(fd) ;
-    if (!error_isagain(errno)) return 0 ;
-    tain_add(&next, stamp, &pause) ;
-    if (!tain_less(&next, deadline)) return (errno = ETIMEDOUT, 0) ;
-    iopause_stamp(0, 0, &next, stamp) ;
-    if (tai_sec(tain_secp(&pause)) < 1 && tain_nano(&pause) < 100000000) tain_add(&pause, &pause, &pause) ;
+    tain_now(stamp) ;
+    return (errno = e, 0) ;
   }
+  tain_now(stamp) ;
+  unixconnection_init(&a->connection, fd, fd) ;
+  return 1 ;
 }
