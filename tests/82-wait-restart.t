@@ -16,18 +16,9 @@ hp_pool one 1M 1
 hp_start_supervised -p "$T/pools"
 hp_wait_up || bail_out "the daemon did not become ready"
 
-# service_pid: the pid s6-supervise reports for the service, empty if down.
-service_pid() {
-  _sp=$(s6-svstat -p "$HP_SVC" 2>/dev/null)
-  case $_sp in
-    ''|-1|0) return 0 ;;
-  esac
-  echo "$_sp"
-}
-
 # new_broker_up OLDPID: a broker with another pid is up and ready.
 new_broker_up() {
-  _nbu=$(service_pid)
+  _nbu=$(hp_daemon_pid)
   test -n "$_nbu" && test "$_nbu" != "$1" && s6-svwait -U -t 100 "$HP_SVC" > /dev/null 2>&1
 }
 
