@@ -330,6 +330,12 @@ static char const *request_name (hp_request const *req)
   }
 }
 
+ /* A parsed request refused for want of memory: its name, and the pool of a claim, in the log line. */
+static void request_nomem (client *c, hp_request const *req)
+{
+  client_nomem(c, request_name(req), req->op == HOLDINGPEN_OP_CLAIM ? req->pool : 0) ;
+}
+
 static void dispatch (client *c, char const *s, size_t len)
 {
   hp_request req ;
@@ -341,7 +347,7 @@ static void dispatch (client *c, char const *s, size_t len)
    /* its rights or its count could not be had: whatever it asks is refused, not denied */
   if (c->nomem)
   {
-    client_nomem(c, request_name(&req), req.op == HOLDINGPEN_OP_CLAIM ? req.pool : 0) ;
+    request_nomem(c, &req) ;
     return ;
   }
   for (handler const *h = handlers ; h->f ; h++)
@@ -369,7 +375,7 @@ static void starved_read (client *c)
   {
     hp_request req ;
     if (!hp_request_parse(&req, s, len)) { bad_request(c) ; return ; }
-    client_nomem(c, request_name(&req), req.op == HOLDINGPEN_OP_CLAIM ? req.pool : 0) ;
+    request_nomem(c, &req) ;
     return ;
   }
   if (b.len) client_nomem(c, "request", 0) ;
