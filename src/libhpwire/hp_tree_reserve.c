@@ -49,13 +49,19 @@ void hp_tree_free (avltreen *t)
   t->root = UINT32_MAX ;
 }
 
- /* Room for n nodes at least; 0 and ENOMEM, the tree as it was, if none can be had. */
+ /*
+   Room for n nodes at least; 0 and ENOMEM, the tree as it was, if none
+   can be had. A tree that holds nodes at least doubles, so that slots
+   added one by one (those taken back across a restart) copy it rarely;
+   an empty one, as at start-up, is made the size asked, since every
+   node of a tree is allocated whether used or not.
+*/
 int hp_tree_reserve (avltreen *t, uint32_t n)
 {
   avltreen nt ;
   uint32_t max = avltreen_totalsize(t) ;
   if (n <= max) return 1 ;
-  if (n < 2 * max) n = 2 * max ;
+  if (avltreen_len(t) && n < 2 * max) n = 2 * max ;
   if (!hp_tree_init(&nt, n, t->dtok, t->kcmp, t->external)) return 0 ;
   if (!avltreen_iter(t, &copy, &nt))
   {
