@@ -216,7 +216,7 @@ int slot_hand_out (slot *s)
 {
   if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
    /* marked until it is emptied: never taken back for a ready one (hp_resource_mark.c) */
-  if (!hp_resource_mark(s->fd, 1) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
+  if (!hp_resource_mark(s->fd, 1, &s->fdmode) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
   return s->fd ;
 }
 
@@ -410,8 +410,9 @@ void slot_ready (slot *s, int fd)
   if (s->state == SLOT_SCRUBBING) slot_drop_fd(s) ;
   fd_none(s) ;
   s->fd = fd ;
+  s->fdmode = 0 ;
    /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
-  if (s->fd >= 0 && !hp_resource_mark(s->fd, 0))
+  if (s->fd >= 0 && !hp_resource_mark(s->fd, 0, &s->fdmode))
   {
     if (g.verbosity) strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
   }

@@ -50,7 +50,7 @@ extern int hp_poolname_valid (char const *, size_t) ;
 extern uint64_t hp_hugepagesize (void) ;
 extern int hp_meminfo (char const *, uint64_t *) ;
 extern int hp_resource_empty (int, uint64_t *) ;
-extern int hp_resource_mark (int, int) ;
+extern int hp_resource_mark (int, int, mode_t *) ;
 extern int hp_resource_marked (int) ;
 
  /* The lines of a file through a small buffer: see hp_lines.c. */

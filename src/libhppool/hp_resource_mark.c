@@ -10,16 +10,22 @@
    clear, and it keeps it until it has been emptied: whatever a record
    kept across a restart says, a marked resource is never taken back for
    a ready one, for someone may hold it still. used: 1 to mark, 0 to
-   clear. 1: done; 0: errno set.
+   clear. *mode: the resource's mode without the mark, or 0 if it is not
+   known yet: it is read then, and kept there, so that the mark of a
+   claim, which follows the clearing of its slot, costs one fchmod.
+   1: done; 0: errno set.
 */
 
-int hp_resource_mark (int fd, int used)
+int hp_resource_mark (int fd, int used, mode_t *mode)
 {
-  struct stat st ;
-  mode_t mode ;
-  if (fstat(fd, &st) < 0) return 0 ;
-  mode = used ? (st.st_mode & 07777) | S_ISVTX : (st.st_mode & 07777) & ~S_ISVTX ;
-  return mode == (st.st_mode & 07777) || fchmod(fd, mode) == 0 ;
+  if (!*mode)
+  {
+    struct stat st ;
+    if (fstat(fd, &st) < 0) return 0 ;
+    *mode = st.st_mode & 07777 & ~S_ISVTX ;
+    if (!(st.st_mode & S_ISVTX) == !used) return 1 ;
+  }
+  return fchmod(fd, used ? *mode | S_ISVTX : *mode) == 0 ;
 }
 
  /* 1 if the resource was handed out and not emptied since, 0 if not, -1 if it cannot be told. */
