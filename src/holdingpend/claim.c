@@ -204,7 +204,7 @@ void claim_request (client *c, hp_request const *req)
     slot *s = grantable(p) ;
     if (s)
     {
-      if (!pool_join(p, c) || !lease_grant(c, s)) client_nomem(c, "claim", req->pool) ;
+      if (!lease_grant(c, s)) client_nomem(c, "claim", req->pool) ;
       return ;
     }
   }

@@ -111,6 +111,7 @@ struct slot_s
   timer respawn ;
   pid_t pid ;
   int fd ;
+  mode_t fdmode ;           /* fd's mode, unmarked, read when it became ready (hp_resource_mark.c); 0: not known */
   uint64_t lease ;          /* the last lease granted on it, for the helper's leak reports */
   int adopt ;               /* a resource kept across a restart, for its next helper; -1 */
   char shortwhy[HOLDINGPEN_HELPER_REASON_MAX + 1] ;
@@ -376,7 +377,10 @@ enum lease_event_e
   LEASE_RESTORED    /* taken back at a restart, held again */
 } ;
 
+#define LEASES_FIRST 16   /* the lease tree's first size: it doubles as leases come */
+
 extern void lease_init (void) ;
+extern int lease_tree_room (void) ;
 extern client *lease_find (uint64_t) ;
 extern int lease_number (client *, uint64_t) ;
 extern void lease_unnumber (client *) ;

@@ -106,8 +106,8 @@ static int lease_cmp (void const *a, void const *b, void *aux)
 }
 
  /*
-   The tree is sized for every client: numbering a lease never
-   allocates. Lease ids never repeat across restarts: a lease granted
+   The tree grows with the leases held (lease_tree_room, called before
+   anything changes): numbering a lease never allocates. Lease ids never repeat across restarts: a lease granted
    just before a crash, whose record the fd holder did not get, is
    unknown to the next holdingpend, and an administrator who read its
    id in the log must not revoke another lease by it. So the first id of
@@ -117,9 +117,15 @@ static int lease_cmp (void const *a, void const *b, void *aux)
 void lease_init (void)
 {
   struct timespec ts ;
-  if (!hp_tree_init(&g.leases, g.maxconn, &lease_dtok, &lease_cmp, 0)) strerr_diefu1sys(111, "allocate the lease tree") ;
+  if (!hp_tree_init(&g.leases, LEASES_FIRST, &lease_dtok, &lease_cmp, 0)) strerr_diefu1sys(111, "allocate the lease tree") ;
   clock_gettime(CLOCK_REALTIME, &ts) ;
   g.nextlease = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 ;
+}
+
+ /* Room in the tree for one lease more; 0 and ENOMEM, the tree as it was, if none can be had. */
+int lease_tree_room (void)
+{
+  return hp_tree_reserve(&g.leases, avltreen_len(&g.leases) + 1) ;
 }
 
 client *lease_find (uint64_t id)
@@ -149,13 +155,14 @@ void lease_unnumber (client *c)
    Room for all a grant needs, made before anything changes: its answer
    in the client's sender (so that it cannot fail to be queued, even when
    a ballast's answer comes later), its record among the pool's recent
-   claims. 0: none could be had.
+   claims, its place in the lease tree. 0: none could be had.
 */
 static int lease_room (client *c, slot const *s)
 {
   hp_poolconf const *conf = &s->pool->conf ;
   return client_answer_room(c, HOLDINGPEN_GRANT_KIND + strlen(hp_kind_names[conf->kind]) + 1, hp_kind_isfd(conf->kind))
-   && claim_record_room(s->pool, c->uid) ;
+   && claim_record_room(s->pool, c->uid)
+   && lease_tree_room() ;
 }
 
 /*
@@ -166,7 +173,8 @@ int lease_grant (client *c, slot *s)
 {
   int ballast = !hp_kind_isfd(s->pool->conf.kind) ;
   int told = 1, e = 0 ;
-  if (!lease_room(c, s)) goto nomem ;
+   /* a waiter has joined its pool already; a claim granted at once joins it here */
+  if (!lease_room(c, s) || (!c->pool && !pool_join(s->pool, c))) goto nomem ;
    /* ballast: the memory or disk must be free before the program starts */
   if (ballast)
   {

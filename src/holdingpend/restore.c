@@ -196,6 +196,8 @@ static int take_lease (dump const *d, s6_fdholder_fd_t *e)
     g.fullwarned = 1 ;
     return 0 ;
   }
+   /* at start-up: a daemon that cannot take its leases back does not start */
+  if (!lease_tree_room()) strerr_diefu1sys(111, "allocate the lease tree") ;
    /* a record of 0.2 goes, its connection stays: the next pass stores it under today's name */
   c = client_restore(nv == 7 ? fcntl(e->fd, F_DUPFD_CLOEXEC, 0) : e->fd, (uid_t)v[1]) ;
   if (!c) return 0 ;
