@@ -215,8 +215,12 @@ static void fd_none (slot *s)
 int slot_hand_out (slot *s)
 {
   if (s->fd < 0 || !hp_kind_isfd(s->pool->conf.kind)) return -1 ;
-   /* marked until it is emptied: never taken back for a ready one (hp_resource_mark.c) */
-  if (!hp_resource_mark(s->fd, 1, &s->fdmode) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
+   /*
+     marked until it is emptied: never taken back for a ready one
+     (hp_resource_mark.c). Only a restart with -f takes resources back:
+     without it, the mark would cost every claim an fchmod for nothing.
+   */
+  if (g.keeppath && !hp_resource_mark(s->fd, 1, &s->fdmode) && g.verbosity) strerr_warnwu3sys("mark a granted resource of pool ", s->pool->conf.name, " as handed out") ;
   return s->fd ;
 }
 
@@ -412,7 +416,7 @@ void slot_ready (slot *s, int fd)
   s->fd = fd ;
   s->fdmode = 0 ;
    /* emptied now, or new: whoever holds it may be told it is ready, and it may be kept as such */
-  if (s->fd >= 0 && !hp_resource_mark(s->fd, 0, &s->fdmode))
+  if (s->fd >= 0 && g.keeppath && !hp_resource_mark(s->fd, 0, &s->fdmode))
   {
     if (g.verbosity) strerr_warnwu3sys("clear the mark of a scrubbed resource of pool ", s->pool->conf.name, ", it is not kept") ;
   }
