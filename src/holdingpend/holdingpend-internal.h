@@ -253,8 +253,7 @@ struct client_s
   ilink alink ;              /* in g.active: its fd is polled */
   ilink plink ;              /* in its pool's waiters or holders */
   timer deadline ;           /* request, wait or closing deadline; a lease's expiry or next kill */
-  tain since ;
-  tain expire ;
+  tain since ;               /* connected; for a lease, granted (its expiry follows: lease_expiry) */
   uint64_t lease ;
   uint64_t seq ;
   uint64_t killwall ;        /* when the careful kill started, system clock in ms; 0 if it has not */
@@ -381,6 +380,7 @@ enum lease_event_e
 
 extern void lease_init (void) ;
 extern int lease_tree_room (void) ;
+extern int lease_expiry (client const *, tain *) ;
 extern client *lease_find (uint64_t) ;
 extern int lease_number (client *, uint64_t) ;
 extern void lease_unnumber (client *) ;

@@ -33,6 +33,25 @@ static uint64_t wall_ms (void)
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 ;
 }
 
+ /*
+   When a lease expires, from its start and the expiry it was granted
+   with, both kept on the system clock: the deadline follows the loop's
+   clock from the start, so that a step of the system clock neither
+   shortens nor lengthens it. 0: it never expires.
+*/
+int lease_expiry (client const *c, tain *t)
+{
+  uint64_t ms ;
+  tain d ;
+  if (!c->expirewall) return 0 ;
+   /* a kept record may say anything: an expiry before the start is now */
+  ms = c->expirewall > c->sincewall ? c->expirewall - c->sincewall : 0 ;
+  tai_u64(&d.sec, ms / 1000) ;
+  d.nano = (uint32_t)(ms % 1000) * 1000000 ;
+  tain_add(t, &c->since, &d) ;
+  return 1 ;
+}
+
 static void start (client *c, slot *s)
 {
   pool *p = s->pool ;
@@ -45,15 +64,10 @@ static void start (client *c, slot *s)
   c->killwall = 0 ;
   c->sincewall = wall_ms() ;
   c->expirewall = p->conf.expire ? c->sincewall + (uint64_t)p->conf.expire * 1000 : 0 ;
-  if (p->conf.expire)
   {
-    tain_addsec_g(&c->expire, p->conf.expire) ;
-    timer_set(&c->deadline, &c->expire) ;
-  }
-  else
-  {
-    c->expire = tain_infinite ;
-    timer_cancel(&c->deadline) ;
+    tain expire ;
+    if (lease_expiry(c, &expire)) timer_set(&c->deadline, &expire) ;
+    else timer_cancel(&c->deadline) ;
   }
   claim_record(p, c->uid) ;
   g.count.granted++ ;
@@ -374,8 +388,6 @@ void lease_restore (client *c)
   slot_settle(s) ;
   client_setstate(c, CLIENT_HOLDING) ;
   tain_of_wall(&c->since, c->sincewall) ;
-  if (c->expirewall) tain_of_wall(&c->expire, c->expirewall) ;
-  else c->expire = tain_infinite ;
   if (c->killwall)
   {
     uint64_t k = 1000 * (uint64_t)(p->conf.killdelay ? p->conf.killdelay : 1) ;
@@ -391,7 +403,11 @@ void lease_restore (client *c)
     timer_set(&c->deadline, &next) ;
     watch_holder(c) ;
   }
-  else if (c->expirewall) timer_set(&c->deadline, &c->expire) ;
+  else
+  {
+    tain expire ;
+    if (lease_expiry(c, &expire)) timer_set(&c->deadline, &expire) ;
+  }
   log_lease(LEASE_RESTORED, c) ;
   client_poll(c) ;
 }

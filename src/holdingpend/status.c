@@ -51,16 +51,16 @@ static int status_pool (stralloc *sa, pool const *p)
 
 static int status_lease (stralloc *sa, client const *c)
 {
-  tain age ;
+  tain age, expire ;
   char fmt[UINT64_FMT] ;
   tain_sub(&age, &STAMP, &c->since) ;
   if (!stralloc_cats(sa, "lease=") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, c->lease))
    || !stralloc_cats(sa, " pool=") || !stralloc_cats(sa, c->pool->conf.name)
    || !cat_u64(sa, "slot", c->slot->id) || !cat_u64(sa, "uid", c->uid) || !cat_u64(sa, "gid", c->gid)
    || !cat_u64(sa, "pid", c->pid) || !cat_u64(sa, "age", tai_sec(tain_secp(&age)))) return 0 ;
-  if (c->state == CLIENT_HOLDING && tain_less(&c->expire, &tain_infinite))
+  if (c->state == CLIENT_HOLDING && lease_expiry(c, &expire))
   {
-    if (!cat_u64(sa, "expires", secs_until(&c->expire))) return 0 ;
+    if (!cat_u64(sa, "expires", secs_until(&expire))) return 0 ;
   }
   else if (!stralloc_cats(sa, " expires=never")) return 0 ;
   return stralloc_cats(sa, c->killstep ? " ending=1\n" : " ending=0\n") ;
