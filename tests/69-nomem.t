@@ -14,8 +14,13 @@
 # unanswered, and a reload is applied whole or not at all; and so are
 # the claims of a uid whose rule's regex is ^(m|b)$, which glibc's regcomp
 # frees twice when one of its allocations fails: holdingpend compiles it
-# once. Last, one allocation in three fails under a burst.
+# once. Then one allocation in three fails under a burst. Last, with an
+# fd holder (-f): claims that hold, each with one of its first fifteen
+# allocations failing, are granted or refused 111, the fd holder keeps
+# exactly the granted leases and the other slots as ready, and a SIGKILL
+# restart takes back those leases, found by id, and those ready slots.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-keep.sh"
 . "$(dirname "$0")/lib-policy.sh"
 
 shim=$(hp_preload hp-nomem) || bail_out "cannot build the hp-nomem.so shim"
@@ -179,4 +184,53 @@ is "$(answer claim b)" answer=0 "a claim on b is granted"
 ok "the daemon's fds are back to what they were ($fds0)" hp_until 10000 eval 'test "$(hp_fd_count "$pid")" -eq "$fds0"'
 ok "no slot was granted twice (log)" hp_log_no_double_grant
 is "$(hp_daemon_pid)" "$pid" "the daemon is the same process, from start to end"
+
+# --- kept (-f): what is refused leaves the fd holder's records right ---
+hp_stop
+rm -rf "$P"
+hp_pool k 4K 40
+hpf_fdholder
+LD_PRELOAD=$shim HP_NOMEM_PROG=holdingpend HP_NOMEM_FILE=$F
+export LD_PRELOAD HP_NOMEM_PROG HP_NOMEM_FILE
+hp_start_supervised -i "$R" -p "$P" -f "$HPF_FDHOLDER" -c 200
+unset LD_PRELOAD HP_NOMEM_PROG HP_NOMEM_FILE
+hpf_fdholder_up || bail_out "the fd holder did not come up"
+hp_wait_up 30000 || bail_out "the daemon with -f did not become ready"
+ok "-f: every slot of k is ready" hp_until 30000 hp_field_is k ready 40
+pid=$(hp_daemon_pid)
+bad= ; granted=0
+for i in $(seq 1 30) ; do
+  starve "+$(( (i % 15) + 1 ))"
+  "$probe" -t 8000 "$HP_SOCKET" claim k nowait 600000 > "$T/k.$i" &
+  hp_track $!
+  hp_until 5000 grep -q '^answer=' "$T/k.$i"
+  feed
+  a=$(sed -n 's/^\(answer=[^ ]*\).*/\1/p' "$T/k.$i" | head -n 1)
+  case $a in
+    answer=0) granted=$((granted + 1)) ;;
+    answer=111) ;;
+    *) bad="$bad $i:$a" ;;
+  esac
+done
+is "$bad" "" "-f: every claim that holds is granted or refused with 111 ($granted granted)"
+cmp_ok "$granted" -lt 30 "-f: some were refused"
+cmp_ok "$granted" -gt 0 "-f: some were granted"
+is "$(hp_field k held)" "$granted" "-f: status: held = the claims granted"
+kept() {
+  test "$(s6-fdholder-list "$HPF_FDHOLDER" | grep -c '^holdingpen/held/')" -eq "$granted" \
+   && test "$(s6-fdholder-list "$HPF_FDHOLDER" | grep -c '^holdingpen/slot/')" -eq $((40 - granted))
+}
+ok "-f: the fd holder keeps the $granted leases' resources and the other slots as ready" hp_until 20000 kept
+before=$(hpf_leases)
+kill -KILL "$pid"
+hpf_wait_restart "$pid"
+is "$?" 0 "-f: after SIGKILL a new holdingpend is up"
+is "$(hpf_leases)" "$before" "-f: the same leases are held"
+ok "-f: every lease and ready slot was taken back" hp_log_kv_has event=restore leases="$granted" slots=40 dropped=0
+fails=0
+for l in $(printf '%s\n' "$before" | sed -n 's/^lease=\([0-9]*\) .*/\1/p') ; do
+  hpp_revoke "$l" 2> "$T/rerr" || { fails=$((fails + 1)) ; diag "revoke $l: $(cat "$T/rerr")" ; }
+done
+is "$fails" 0 "-f: every lease taken back is found by its id"
+ok "-f: no slot was granted twice (log)" hp_log_no_double_grant
 done_testing
