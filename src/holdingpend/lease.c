@@ -121,12 +121,13 @@ static int lease_cmp (void const *a, void const *b, void *aux)
 
  /*
    The tree grows with the leases held (lease_tree_room, called before
-   anything changes): numbering a lease never allocates. Lease ids never repeat across restarts: a lease granted
-   just before a crash, whose record the fd holder did not get, is
-   unknown to the next holdingpend, and an administrator who read its
-   id in the log must not revoke another lease by it. So the first id of
-   a run follows the start time in microseconds (a run hands out far
-   fewer than one lease a microsecond), or the highest id taken back.
+   anything changes): numbering a lease never allocates. Lease ids never
+   repeat across restarts: a lease granted just before a crash, whose
+   record the fd holder did not get, is unknown to the next holdingpend,
+   and an administrator who read its id in the log must not revoke
+   another lease by it. So the first id of a run follows the start time
+   in microseconds (a run hands out far fewer than one lease a
+   microsecond), or the highest id taken back.
 */
 void lease_init (void)
 {
