@@ -205,7 +205,7 @@ int lease_grant (client *c, slot *s)
   timer_cancel(&c->deadline) ;
   if (!ballast)
   {
-    client_setstate(c, CLIENT_HOLDING) ;
+     /* it holds from its answer on (start) */
     lease_answer(c, s) ;
     return 1 ;
   }
