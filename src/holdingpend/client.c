@@ -220,11 +220,20 @@ int client_answer (client *c, char const *s, size_t len, int *fd)
   return 1 ;
 }
 
- /* An answer that leaves the conversation open: if it cannot even be queued, the client goes. */
-void client_reply (client *c, char const *s, size_t len)
+ /*
+   An answer that leaves the conversation open. If it cannot be queued,
+   for want of memory, the request (what) is refused 111 instead. 1: it
+   is on its way.
+*/
+int client_reply (client *c, char const *s, size_t len, char const *what)
 {
-  if (!client_answer(c, s, len, 0)) client_close(c) ;
-  else client_poll(c) ;
+  if (!client_answer(c, s, len, 0))
+  {
+    client_nomem(c, what, 0) ;
+    return 0 ;
+  }
+  client_poll(c) ;
+  return 1 ;
 }
 
 /*

@@ -294,7 +294,7 @@ extern client *client_restore (int, uid_t) ;
 extern void client_close (client *) ;
 extern int client_answer_room (client *, size_t, unsigned int) ;
 extern int client_answer (client *, char const *, size_t, int *) ;
-extern void client_reply (client *, char const *, size_t) ;
+extern int client_reply (client *, char const *, size_t, char const *) ;
 extern void client_refuse (client *, unsigned char, char const *, size_t) ;
 extern void client_nomem (client *, char const *, char const *) ;
 extern void client_read (client *) ;

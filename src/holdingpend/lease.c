@@ -344,12 +344,7 @@ void lease_revoke (client *c, hp_request const *req)
   {
     char code = HOLDINGPEN_OK ;
      /* the answer first: a revoke not said is not done */
-    if (!client_answer(c, &code, 1, 0))
-    {
-      client_nomem(c, "revoke", 0) ;
-      return ;
-    }
-    client_poll(c) ;
+    if (!client_reply(c, &code, 1, "revoke")) return ;
   }
   if (!target->killstep) g.count.revoked++ ;
   kill_start(target, LEASE_REVOKE) ;

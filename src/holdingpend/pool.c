@@ -405,7 +405,7 @@ void reload_request (client *c, hp_request const *req)
   if (r > 0)
   {
     char code = HOLDINGPEN_OK ;
-    client_reply(c, &code, 1) ;
+    client_reply(c, &code, 1, "reload") ;
   }
   else client_refuse(c, r < 0 ? HOLDINGPEN_SERVERFAIL : HOLDINGPEN_BADCONFIG, err.s, err.len) ;
   stralloc_free(&err) ;

@@ -138,12 +138,12 @@ void status_request (client *c, hp_request const *req)
     if (!status_pool(&sa, p) || !status_clients(&sa, p)) goto err ;
   }
   if (req->flags & HOLDINGPEN_STATUS_COUNTERS && !status_counters(&sa)) goto err ;
-  if (!client_answer(c, sa.s, sa.len, 0)) goto err ;
+   /* no room for them in the sender: refused 111 there */
+  client_reply(c, sa.s, sa.len, "status") ;
   stralloc_free(&sa) ;
-  client_poll(c) ;
   return ;
  err:
-   /* the records, or room for them in the sender, could not be had */
+   /* the records could not be had */
   stralloc_free(&sa) ;
   client_nomem(c, "status", 0) ;
 }
