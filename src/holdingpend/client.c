@@ -182,9 +182,7 @@ void client_close (client *c)
   timer_cancel(&c->deadline) ;
   if (c->pidfd >= 0) fd_close(c->pidfd) ;
   fd_close(client_fd(c)) ;
-  unixmessage_sender_free(&c->out) ;
-  if (c->in) alloc_free(c->in) ;
-  if (c->claimre) alloc_free(c->claimre) ;
+  unbuffer(c) ;
   genset_delete(&g.clientset, c->index) ;
   memset(c, 0, sizeof(client)) ;
   c->state = CLIENT_FREE ;
