@@ -229,7 +229,7 @@ void log_reload_refused (stralloc *err)
   if (err->len && g.verbosity && stralloc_0(err))
   {
     err->len-- ;
-    if (g.verbosity) strerr_warnw2x("reload refused, keeping the old configuration: ", err->s) ;
+    strerr_warnw2x("reload refused, keeping the old configuration: ", err->s) ;
   }
 }
 

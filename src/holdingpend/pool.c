@@ -374,7 +374,7 @@ int pools_reload (stralloc *err)
     if (r < 0 && !err->len && g.verbosity)
     {
       errno = e ;
-      if (g.verbosity) strerr_warnwu1sys("reload, keeping the old configuration") ;
+      strerr_warnwu1sys("reload, keeping the old configuration") ;
     }
     return r ;
   }
