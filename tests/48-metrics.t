@@ -173,9 +173,22 @@ echo "$HP_SOCKET" > "$MS/env/HOLDINGPEN_SOCKET"
 is "$(diff -rq "$EX" "$MS" | sed -e "s|$MS|MS|g" -e "s|$EX|EX|g" | sort | tr '\n' ' ')" \
   "Files EX/env/INTERVAL and MS/env/INTERVAL differ Files EX/env/TEXTFILE_DIR and MS/env/TEXTFILE_DIR differ Only in MS/env: HOLDINGPEN_SOCKET " \
   "the copy differs from the example in the three env files only"
-s6-svscanctl -a "$HP_SCANDIR"
 PROM=$T/textfile/holdingpen.prom
-ok "the service writes holdingpen.prom" hp_until 10000 test -s "$PROM"
+# A file left from before (an earlier boot) stays while no broker answers,
+# unchanged, so that its age shows it (doc/debian.html): the service
+# first runs with a socket where nothing listens.
+printf '%s\n' '# HELP holdingpen_slots left from an earlier boot' 'holdingpen_slots{pool="open",state="held"} 1' > "$PROM"
+touch -d '-1 hour' "$PROM"
+old_m=$(stat -c %Y "$PROM")
+echo "$T/nobroker.socket" > "$MS/env/HOLDINGPEN_SOCKET"
+s6-svscanctl -a "$HP_SCANDIR"
+ok "the service starts" hp_until 10000 sh -c 's6-svstat -o up "$1" | grep -qx true' sh "$MS"
+sleep 3
+like "$(cat "$PROM" 2>&1)" "left from an earlier boot" "with no broker to ask, a file left from before stays, three intervals later"
+is "$(stat -c %Y "$PROM" 2>&1)" "$old_m" "its mtime unchanged: an hour old, as node_textfile_mtime_seconds will say"
+echo "$HP_SOCKET" > "$MS/env/HOLDINGPEN_SOCKET"
+s6-svc -r "$MS"
+ok "the service writes holdingpen.prom" hp_until 10000 sh -c 'test -s "$1" && ! grep -q "earlier boot" "$1"' sh "$PROM"
 promtool check metrics < "$PROM" > /dev/null 2>&1
 is "$?" 0 "promtool accepts the file"
 hp_hold r open
