@@ -22,7 +22,7 @@ hp_pool scratch 16M 1 kind=file "dir=$fs"
 # --- a pool that cannot be reserved: readiness at the deadline ---
 t0=$(hp_now_ms)
 hp_start_supervised -r "$DEADLINE" -p "$T/pools"
-ok "the service is up" hp_until 5000 s6-svok "$HP_SVC"
+ok "the service is up" hp_until 5000 hp_supervised "$HP_SVC"
 s6-svwait -U -t 15000 "$HP_SVC"
 is "$?" 0 "s6-svwait -U returns: readiness came though pool scratch is short"
 t1=$(hp_now_ms)
@@ -72,7 +72,7 @@ rm -rf "$T/scan"
 DEADLINE=8000
 t0=$(hp_now_ms)
 hp_start_supervised -r "$DEADLINE" -p "$T/pools"
-ok "the service is up" hp_until 5000 s6-svok "$HP_SVC"
+ok "the service is up" hp_until 5000 hp_supervised "$HP_SVC"
 s6-svwait -U -t 15000 "$HP_SVC"
 is "$?" 0 "s6-svwait -U returns"
 t1=$(hp_now_ms)
@@ -80,5 +80,37 @@ note "readiness $((t1 - t0)) ms after the start, with every slot reservable"
 cmp_ok $((t1 - t0)) -lt 5000 "long before the deadline of $DEADLINE ms: readiness does not wait for it"
 is "$(hp_field scratch ready) $(hp_field mem ready)" "1 2" "every slot ready at readiness"
 is "$(hp_log_kv_count event=ready-short)" 0 "log: no ready-short line"
+
+# --- holdingpen-scandir -w, the unit's ExecStartPost ---
+# It holds the unit's start, and so the display manager, until the broker
+# is ready. s6-supervise takes its lock, which s6-svok tests, a moment
+# before it writes supervise/status, and s6-svwait run in that moment
+# exits 111: the unit was then active at once. That moment is held open
+# here: the lock taken (an fcntl lock, as skalibs' fd_lock takes it; perl
+# packs struct flock as 64-bit Linux lays it out), no status yet.
+sw=$T/scandir-w/holdingpen
+mkdir -p "$sw/supervise"
+if perl -MConfig -e 'exit($^O eq "linux" && $Config{longsize} == 8 ? 0 : 1)' ; then
+  hp_bg perl -MFcntl -e 'open(my $f, ">>", $ARGV[0]) or die "open: $!" ; fcntl($f, F_SETLK, pack("s s x4 q q i x4", F_WRLCK, SEEK_SET, 0, 0, 0)) or die "lock: $!" ; sleep 60' "$sw/supervise/lock"
+  fake=$HP_BG_PID
+  ok "a supervisor half started: s6-svok answers" hp_until 5000 s6-svok "$sw"
+  s6-svwait -U -t 2000 "$sw" > /dev/null 2>&1
+  is "$?" 111 "s6-svwait -U exits 111 on it: no status to read"
+  { sh "$HP_TESTDIR/../debian/holdingpen-scandir" -w 20000 "$T/scandir-w" ; echo "$?" > "$T/scandir-w.rc" ; } < /dev/null > "$T/scandir-w.out" 2>&1 &
+  ok "holdingpen-scandir -w waits on it, 1 s" hp_stays 1000 test ! -e "$T/scandir-w.rc"
+  hp__same_process "$fake" "$(sed -n "s/^$fake //p" "$T/.pids" | head -n 1)" && kill -TERM "$fake"
+  hp_until 3000 hp_dead "$fake"
+  printf '%s\n' '#!/bin/sh' 'echo >&3' 'exec sleep 60' > "$sw/run"
+  chmod 755 "$sw/run"
+  echo 3 > "$sw/notification-fd"
+  hp_bg s6-supervise "$sw" > "$T/supervise.log" 2>&1
+  hp_at_exit "s6-svc -dx '$sw'"
+  ok "then, with s6-supervise really there, it returns" hp_until 10000 test -s "$T/scandir-w.rc"
+  is "$(cat "$T/scandir-w.rc" 2>&1) $(cat "$T/scandir-w.out" 2>&1)" "0 " "exit 0, nothing said"
+  is "$(s6-svstat -o up,ready "$sw" 2>&1)" "true true" "and the service is up and ready"
+  s6-svc -dx "$sw"
+else
+  skip "struct flock packed for 64-bit Linux only" 6
+fi
 
 done_testing
