@@ -65,7 +65,7 @@ is "$(cat "$HP_SVC/notification-fd")" 3 "notification-fd is 3, the fd the run sc
 PATH="$HP_BUILD:$PATH" s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 &
 HP_SVSCAN_PID=$!
 
-ok "s6-svscan starts the service and its logger" hp_until 5000 s6-svok "$HP_SVC"
+ok "s6-svscan starts the service and its logger" hp_until 5000 hp_supervised "$HP_SVC"
 ok "s6-svwait -U: the service becomes ready" s6-svwait -U -t 10000 "$HP_SVC"
 d1=$(hp_daemon_pid)
 like "$(hp_cmdline "$d1")" "holdingpend" "the service's pid is holdingpend (holdingpen-daemon chainloads into it)"

@@ -204,7 +204,7 @@ sed -i "s| /run/holdingpen-fdholder.socket\$| $T/fdh|" "$HP_SCANDIR/holdingpen-f
 # Only the installed programs: no build tree in the PATH.
 PATH=/usr/bin:/bin s6-svscan "$HP_SCANDIR" < /dev/null > "$T/svscan.log" 2>&1 9>&- &
 HP_SVSCAN_PID=$!
-ok "s6-svscan starts the service" hp_until 5000 s6-svok "$HP_SVC"
+ok "s6-svscan starts the service" hp_until 5000 hp_supervised "$HP_SVC"
 ok "s6-svwait -U: the service becomes ready (its readiness notification)" s6-svwait -U -t 20000 "$HP_SVC"
 d=$(hp_daemon_pid)
 is "$(readlink "/proc/$d/exe")" /usr/bin/holdingpend "the service is the installed holdingpend"

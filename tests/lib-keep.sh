@@ -28,7 +28,7 @@ hpf_fdholder() {
 }
 
 hpf_fdholder_up() {
-  hp_until 5000 s6-svok "$T/scan/fdholder" && s6-svwait -U -t 10000 "$T/scan/fdholder"
+  hp_until 5000 hp_supervised "$T/scan/fdholder" && s6-svwait -U -t 10000 "$T/scan/fdholder"
 }
 
 hpf_new_daemon() {

@@ -369,10 +369,18 @@ hp_start_supervised() {
   HP_SVSCAN_PID=$!
 }
 
+# hp_supervised SERVICEDIR: s6-supervise runs on it and has written its
+# status. s6-svok answers as soon as s6-supervise has taken its lock, a
+# moment before it writes supervise/status; s6-svwait run in that moment
+# cannot read the status and exits 111.
+hp_supervised() {
+  s6-svok "$1" 2> /dev/null && test -f "$1/supervise/status"
+}
+
 # hp_wait_up [TIMEOUT_MS]: waits until the service is up and ready (the daemon
 # wrote its readiness line). Fails if that takes more than TIMEOUT_MS (10 s).
 hp_wait_up() {
-  hp_until 5000 s6-svok "$HP_SVC" || return 1
+  hp_until 5000 hp_supervised "$HP_SVC" || return 1
   s6-svwait -U -t "${1:-10000}" "$HP_SVC"
 }
 
