@@ -133,7 +133,8 @@ svscan=$!
 
 up () {
   i=0
-  while ! s6-svok "$S/$1" 2>/dev/null ; do
+  # s6-svok answers a moment before s6-supervise writes the status s6-svwait reads
+  while ! { s6-svok "$S/$1" 2>/dev/null && test -f "$S/$1/supervise/status" ; } ; do
     i=$((i+1)) ; test $i -lt 100 || { echo "bench: no supervisor for $1" 1>&2 ; exit 111 ; }
     sleep 0.05
   done

@@ -96,9 +96,10 @@ echo "$PROG: starting s6-svscan on $scandir"
 HP_PROC_TAG=$HP_PROC_TAG s6-svscan "$scandir" < /dev/null > "$tmp/s6-svscan.log" 2>&1 &
 svscanpid=$!
 
-# s6-svwait needs s6-supervise to listen: wait for it first.
+# s6-svwait needs s6-supervise to listen and to have written its status
+# (s6-svok answers a moment before the status is written): wait for both.
 i=0
-until s6-svok "$svc" 2>/dev/null ; do
+until s6-svok "$svc" 2>/dev/null && test -f "$svc/supervise/status" ; do
   i=$((i + 1))
   test "$i" -le 100 || { echo "$PROG: fatal: s6-supervise did not start" 1>&2 ; cat "$tmp/s6-svscan.log" 1>&2 ; exit 1 ; }
   sleep 0.1 2>/dev/null || sleep 1
